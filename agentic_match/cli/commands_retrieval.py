@@ -1,0 +1,141 @@
+"""Retrieval commands: ``train`` (ConFit bi-encoder) and ``mine`` (hard negatives)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from agentic_match.cli.app import settings
+from agentic_match.errors import ConfigError
+
+console = Console(stderr=True)
+
+DataOpt = Annotated[
+    Optional[Path], typer.Option("--data", help="A folder in the benchmark layout (resumes.jsonl, jobs.jsonl, labels/...).")
+]
+ResumesOpt = Annotated[Optional[Path], typer.Option("--resumes", help="Resumes file (JSONL / CSV), with --jobs and --labels.")]
+JobsOpt = Annotated[Optional[Path], typer.Option("--jobs", help="Jobs file (JSONL / CSV).")]
+LabelsOpt = Annotated[Optional[Path], typer.Option("--labels", help="Labels file (resume_id, job_id, label).")]
+
+
+def _load_corpus(data: Path | None, resumes: Path | None, jobs: Path | None, labels: Path | None):
+    """A corpus from --data, or from --resumes/--jobs/--labels (never both)."""
+    from agentic_match.data.io import load_benchmark, load_corpus
+
+    files = [resumes, jobs, labels]
+    if data is not None and any(f is not None for f in files):
+        raise ConfigError("give either --data DIR or --resumes/--jobs/--labels, not both")
+    if data is not None:
+        return load_benchmark(data)
+    if not all(f is not None for f in files):
+        raise ConfigError("give --data DIR, or all of --resumes FILE --jobs FILE --labels FILE")
+    return load_corpus(resumes, jobs, labels)
+
+
+def train(
+    out: Annotated[Path, typer.Option("--out", help="Run folder: checkpoints and the final model/ (rerun to resume).")],
+    data: DataOpt = None,
+    resumes: ResumesOpt = None,
+    jobs: JobsOpt = None,
+    labels: LabelsOpt = None,
+    negatives: Annotated[
+        str, typer.Option(help="Hard negatives: 'rejected' (rejected labels), 'none' (in-batch only) or a FILE from `mine`.")
+    ] = "rejected",
+    encoder: Annotated[Optional[str], typer.Option(help="Base encoder (default: settings encoder).")] = None,
+    epochs: Annotated[int, typer.Option(help="Epochs (the best on dev is kept).")] = 2,
+    batch_size: Annotated[int, typer.Option(help="Accepted pairs per batch.")] = 16,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 5e-5,
+    max_seq_length: Annotated[int, typer.Option(help="Training tokens per text.")] = 128,
+    temperature: Annotated[float, typer.Option(help="Loss temperature τ.")] = 0.05,
+    lam: Annotated[float, typer.Option(help="Weight λ of the resume → job direction.")] = 0.5,
+    hard_negatives: Annotated[int, typer.Option(help="Hard negatives per pair and side each epoch.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+) -> None:
+    """Train a ConFit bi-encoder on accepted train labels (resumable: rerun the same command)."""
+    from agentic_match.retrieval.mining import load_negatives
+    from agentic_match.retrieval.train import ConFitConfig, train_confit
+
+    corpus = _load_corpus(data, resumes, jobs, labels)
+    mode = negatives if negatives in ("rejected", "none") else "rejected"
+    negs = None
+    if negatives not in ("rejected", "none"):
+        negs = load_negatives(negatives, corpus)
+    config = ConFitConfig(
+        encoder=encoder or settings().encoder,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=lr,
+        max_seq_length=max_seq_length,
+        temperature=temperature,
+        lam=lam,
+        negatives=mode,
+        hard_negatives=hard_negatives,
+        seed=seed,
+        eval_split="dev" if any(k.startswith("dev_") for k in corpus.qrels) else None,
+    )
+    result = train_confit(corpus, config, out, negs)
+    if not result.epochs_run:
+        console.print(f"already trained; nothing to do (best epoch {result.best_epoch})")
+    console.print(f"model: {result.model_dir}  (best epoch {result.best_epoch})", highlight=False)
+
+
+def mine(
+    out: Annotated[Path, typer.Option("--out", help="Negatives JSONL to write (atomically).")],
+    encoder: Annotated[
+        Optional[str], typer.Option(help="Encoder trained without hard negatives (folder or spec); RUM only.")
+    ] = None,
+    data: DataOpt = None,
+    resumes: ResumesOpt = None,
+    jobs: JobsOpt = None,
+    labels: LabelsOpt = None,
+    method: Annotated[str, typer.Option(help="'rum' (Runner-Up Mining) or 'bm25' (BM25 top-k).")] = "rum",
+    band: Annotated[str, typer.Option(help="Rank-percentile band LOW-HIGH (e.g. 3-4), or 'auto' (chosen on dev).")] = "3-4",
+    per_pair: Annotated[int, typer.Option(help="Negatives per pair and side.")] = 1,
+    top_k: Annotated[int, typer.Option(help="BM25 depth sampled from (bm25 only).")] = 10,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+) -> None:
+    """Mine hard negatives for the accepted train pairs (RUM or BM25) into a JSONL file."""
+    from agentic_match.retrieval.mining import (
+        band_label,
+        bm25_negatives,
+        choose_band,
+        mine_runner_up,
+        parse_band,
+        save_negatives,
+    )
+
+    if method not in ("rum", "bm25"):
+        raise ConfigError(f"--method must be rum or bm25, got {method!r}")
+    if method == "rum" and not encoder:
+        raise ConfigError("RUM needs --encoder (a model trained without hard negatives)")
+    chosen = None if band == "auto" else parse_band(band)
+    corpus = _load_corpus(data, resumes, jobs, labels)
+    if method == "bm25":
+        negs = bm25_negatives(corpus, top_k=top_k, per_pair=per_pair, seed=seed)
+    else:
+        from agentic_match.retrieval.encoder import BiEncoder
+
+        enc = BiEncoder.load(encoder)
+        if chosen is None:
+            chosen, shares = choose_band(enc, corpus)
+            console.print(f"auto band: {band_label(chosen)} (share of dev positives per band: {shares})", highlight=False)
+        negs, report = mine_runner_up(enc, corpus, chosen, per_pair=per_pair, seed=seed)
+        console.print(
+            f"band {band_label(chosen)}: {report.pairs} pairs, {report.negative_jobs} negative jobs, "
+            f"{report.negative_resumes} negative resumes",
+            highlight=False,
+        )
+    path = save_negatives(out, negs)
+    console.print(f"wrote {path}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train`` and ``mine`` to the root app."""
+    app.command("train")(train)
+    app.command("mine")(mine)
+
+
+__all__ = ["mine", "register", "train"]

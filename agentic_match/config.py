@@ -1,0 +1,187 @@
+"""One settings object, layered: defaults < config file < environment < flags.
+
+* Config file: TOML, from ``--config PATH``, else ``$AGENTIC_MATCH_CONFIG``, else
+  ``./agentic-match.toml`` when present.
+* Environment: ``AGENTIC_MATCH_<FIELD>``, nested with ``__`` (``AGENTIC_MATCH_LLM__MAX_CONCURRENCY=8``).
+* Flags: ``--set llm.max_concurrency=8`` (any field) or a command's own options.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from agentic_match.errors import ConfigError
+
+CONFIG_ENV = "AGENTIC_MATCH_CONFIG"
+DEFAULT_CONFIG_NAME = "agentic-match.toml"
+
+
+class LLMSettings(BaseModel):
+    """How the toolkit talks to the generator."""
+
+    base_url: str | None = Field(
+        None,
+        description="An OpenAI-compatible server to use (vLLM, llama.cpp server). "
+        "None: start and manage a local vLLM server.",
+    )
+    api_key: str | None = Field(None, description="API key for base_url (a managed server makes its own).")
+    model: str = Field(
+        "smollm2-135m",
+        description="Generator spec: packaged default name, local HF folder or GGUF file.",
+    )
+    max_concurrency: int = Field(16, ge=1, description="Requests in flight at once.")
+    timeout_s: float = Field(180.0, gt=0, description="Timeout of one request.")
+    max_retries: int = Field(3, ge=0, description="Retries of a failed request (with backoff).")
+    temperature: float = Field(0.0, ge=0, description="Sampling temperature (0: greedy).")
+    max_tokens: int = Field(512, ge=1, description="Default cap on generated tokens.")
+    seed: int = Field(0, description="Sampling seed sent with each request.")
+
+
+class ServerSettings(BaseModel):
+    """The managed vLLM server."""
+
+    host: str = Field("127.0.0.1", description="Bind address; keep it on loopback.")
+    port: int = Field(0, ge=0, le=65535, description="0: pick a free port.")
+    max_model_len: int = Field(4096, ge=256, description="Context length served.")
+    kv_cache_gib: int = Field(2, ge=1, description="CPU KV-cache size in GiB (VLLM_CPU_KVCACHE_SPACE).")
+    gpu_memory_utilization: float = Field(0.85, gt=0, le=1, description="GPU only.")
+    startup_timeout_s: float = Field(900.0, gt=0, description="How long to wait for health.")
+    extra_args: list[str] = Field(default_factory=list, description="Extra vLLM flags.")
+
+
+class Settings(BaseSettings):
+    """Every setting of the toolkit, with its default and help text."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AGENTIC_MATCH_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    cache_dir: Path = Field(
+        Path(os.path.expanduser("~/.cache/agentic-match")),
+        description="Models converted from GGUF, generation cache, server logs.",
+    )
+    run_dir: Path = Field(Path("runs"), description="Where long jobs write checkpoints and outputs.")
+    encoder: str = Field("all-minilm-l6-v2", description="Encoder spec: packaged name or local folder.")
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init (file values merged with flags by load_settings) must win over env only for
+        # flags; load_settings applies flags last itself, so env sits above the file here.
+        return (env_settings, init_settings)
+
+    @property
+    def generation_cache_path(self) -> Path:
+        """SQLite file of the persistent generation cache."""
+        return self.cache_dir / "generations.sqlite"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where converted models (GGUF -> safetensors) are cached."""
+        return self.cache_dir / "models"
+
+
+def _find_config_file(path: str | Path | None) -> Path | None:
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {p}")
+        return p
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        p = Path(env)
+        if not p.is_file():
+            raise ConfigError(f"{CONFIG_ENV} points to a missing file: {p}")
+        return p
+    p = Path.cwd() / DEFAULT_CONFIG_NAME
+    return p if p.is_file() else None
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """Parse ``a.b=value`` (value as JSON when it parses, else as a string)."""
+    if "=" not in item:
+        raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
+    key, raw = item.split("=", 1)
+    try:
+        value: Any = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def _deep_set(d: dict, keys: list[str], value: Any) -> None:
+    for k in keys[:-1]:
+        d = d.setdefault(k, {})
+        if not isinstance(d, dict):
+            raise ConfigError(f"cannot set {'.'.join(keys)}: {k} is not a section")
+    d[keys[-1]] = value
+
+
+def _deep_merge(base: dict, top: dict) -> dict:
+    out = dict(base)
+    for k, v in top.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load_settings(config: str | Path | None = None, overrides: list[str] | dict | None = None) -> Settings:
+    """Build :class:`Settings` from defaults, a TOML file, the environment and overrides.
+
+    Args:
+        config: TOML file (else ``$AGENTIC_MATCH_CONFIG`` or ``./agentic-match.toml``).
+        overrides: ``["llm.max_concurrency=8", ...]`` or a nested dict; these win over all.
+
+    Raises:
+        ConfigError: unreadable file, unknown key or invalid value (with the key named).
+    """
+    file_values: dict = {}
+    path = _find_config_file(config)
+    if path is not None:
+        try:
+            file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: invalid TOML: {e}") from None
+    flag_values: dict = {}
+    if isinstance(overrides, dict):
+        flag_values = overrides
+    else:
+        for item in overrides or []:
+            keys, value = parse_override(item)
+            _deep_set(flag_values, keys, value)
+    try:
+        layered = Settings(**file_values)  # environment over file (see source order)
+        if not flag_values:
+            return layered
+        return _FlagsOnly(**_deep_merge(layered.model_dump(), flag_values)).as_settings()
+    except ValidationError as e:
+        where = f" (from {path})" if path else ""
+        msgs = "; ".join(
+            f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(f"invalid settings{where}: {msgs}") from None
+
+
+class _FlagsOnly(Settings):
+    """Validates already-layered values without reading the environment a second time."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, *args, **kwargs):
+        return (init_settings,)
+
+    def as_settings(self) -> Settings:
+        return Settings.model_construct(**{k: getattr(self, k) for k in Settings.model_fields})

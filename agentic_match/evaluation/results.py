@@ -1,0 +1,155 @@
+"""Benchmark results files and their Markdown rendering.
+
+A results file is ``<out_dir>/<name>.json``::
+
+    {"command": "...", "date": "...", "machine": {...}, "wall_s": 12.3,
+     "rows": [{"system": "bm25", "task": "rank_resume", "metrics": {"ndcg@10": 28.8, ...}}]}
+
+Rows may carry extra keys (``params``, ``notes``); readers only rely on the three above.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from agentic_match.errors import DataError
+from agentic_match.evaluation.runs import atomic_write_bytes
+
+
+def _version(*dists: str) -> str | None:
+    for dist in dists:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _gpus() -> list[str]:
+    # nvidia-smi avoids importing torch (slow) just to describe the machine.
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return []
+    try:
+        out = subprocess.run(
+            [smi, "--query-gpu=name,memory.total", "--format=csv,noheader"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def describe_machine() -> dict[str, Any]:
+    """CPU model, cores, RAM, GPUs, OS and the versions that matter for the numbers."""
+    try:
+        import psutil
+
+        ram_gib = round(psutil.virtual_memory().total / 2**30, 1)
+    except ImportError:  # pragma: no cover - psutil is a dependency
+        ram_gib = None
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "ram_gib": ram_gib,
+        "gpus": _gpus(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "torch": _version("torch"),
+        "faiss": _version("faiss-cpu", "faiss-gpu-cu12", "faiss-gpu", "faiss"),
+        "numpy": _version("numpy"),
+    }
+
+
+def write_results(
+    name: str,
+    rows: Sequence[Mapping[str, Any]],
+    command: str | None = None,
+    wall_s: float | None = None,
+    out_dir: str | Path = "benchmarks/results",
+) -> Path:
+    """Write ``<out_dir>/<name>.json`` atomically in the project's results format.
+
+    Args:
+        name: File stem, e.g. ``"index_scale"``.
+        rows: ``{"system", "task", "metrics": {name: value}}`` dicts (extra keys kept).
+        command: The command that produced the numbers (default: this process's argv).
+        wall_s: Wall time of the whole benchmark in seconds.
+        out_dir: Folder of results files.
+
+    Returns:
+        The path written.
+    """
+    for i, row in enumerate(rows):
+        missing = [k for k in ("system", "task", "metrics") if k not in row]
+        if missing:
+            raise DataError(f"results row {i} lacks {', '.join(missing)}")
+    payload = {
+        "command": command if command is not None else " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": describe_machine(),
+        "wall_s": None if wall_s is None else round(float(wall_s), 2),
+        "rows": [dict(r) for r in rows],
+    }
+    path = Path(out_dir) / f"{name}.json"
+    atomic_write_bytes(path, (json.dumps(payload, indent=2) + "\n").encode("utf-8"))
+    return path
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, float):
+        return f"{value:.2f}" if abs(value) < 1e5 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 1e4 else str(value)
+    return str(value).replace("|", "\\|")
+
+
+def results_table_markdown(path: str | Path) -> str:
+    """Render a results file as a Markdown table (one row per result, one column per metric).
+
+    Metric columns appear in first-seen order; a row lacking a metric leaves its cell empty.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = data["rows"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
+        raise DataError(f"{path}: not a results file ({e})") from e
+    columns: list[str] = []
+    for row in rows:
+        for m in row.get("metrics", {}):
+            if m not in columns:
+                columns.append(m)
+    header = ["system", "task", *columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * len(columns)) + "|"]
+    for row in rows:
+        metrics = row.get("metrics", {})
+        cells = [_fmt(row.get("system")), _fmt(row.get("task"))] + [_fmt(metrics.get(c)) for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["describe_machine", "results_table_markdown", "write_results"]

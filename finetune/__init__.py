@@ -1,0 +1,1 @@
+"""Generator fine-tuning (SFT and DPO with TRL + PEFT LoRA) on a team's own labels."""

@@ -1,0 +1,31 @@
+"""Shared fixtures: the optional real benchmark data next to the repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_data_path() -> Path:
+    """``<repo>/../shared/data``; skips the calling test when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"benchmark data not found at {SHARED_DATA} (optional; see README)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The shared data folder (real public resumes and jobs); skips when absent."""
+    return shared_data_path()
+
+
+@pytest.fixture
+def benchmark_dir(shared_data: Path) -> Path:
+    """The benchmark v1 directory; skips when absent."""
+    path = shared_data / "benchmark" / "v1"
+    if not path.is_dir():
+        pytest.skip(f"benchmark v1 not found at {path}")
+    return path

@@ -1,0 +1,102 @@
+"""Unit tests of the LLM client against a scripted OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from pydantic import BaseModel
+
+from agentic_match.errors import LLMError, LLMUnavailableError, StructuredOutputError
+from agentic_match.llm import GenerationCache, LLMClient
+from agentic_match.llm.server import free_port
+from tests.fake_llm_server import FakeLLMServer
+
+
+class Verdict(BaseModel):
+    fit: bool
+    reason: str
+
+
+@pytest.fixture
+def server():
+    with FakeLLMServer() as s:
+        yield s
+
+
+def make_client(server, tmp_path, **kw) -> LLMClient:
+    return LLMClient(server.base_url, "key", "m", cache=GenerationCache(tmp_path / "c.sqlite"), **kw)
+
+
+MSG = [{"role": "user", "content": "hello"}]
+
+
+def test_cached_rerun_sends_no_request(server, tmp_path):
+    server.default = "hi there"
+    c = make_client(server, tmp_path)
+    assert c.chat(MSG).text == "hi there"
+    again = make_client(server, tmp_path)  # a new process would open the same file
+    out = again.chat(MSG)
+    assert out.cached and out.text == "hi there"
+    assert len(server.requests) == 1
+
+
+def test_sampling_parameters_are_part_of_the_key(server, tmp_path):
+    c = make_client(server, tmp_path)
+    c.chat(MSG, max_tokens=5)
+    c.chat(MSG, max_tokens=6)
+    c.chat(MSG, max_tokens=5)
+    assert len(server.requests) == 2
+
+
+def test_structured_output_sends_schema_and_validates(server, tmp_path):
+    server.default = '{"fit": true, "reason": "nurse for a nursing job"}'
+    v = make_client(server, tmp_path).structured(MSG, Verdict)
+    assert v == Verdict(fit=True, reason="nurse for a nursing job")
+    fmt = server.requests[0]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["schema"]["properties"]["fit"]
+
+
+def test_structured_output_repairs_once(server, tmp_path):
+    server.replies = ['{"fit": "maybe"}', '{"fit": false, "reason": "no"}']
+    v = make_client(server, tmp_path).structured(MSG, Verdict)
+    assert v.fit is False
+    repair = server.requests[1]["messages"]
+    assert repair[-2]["role"] == "assistant" and "schema" in repair[-1]["content"]
+
+
+def test_structured_output_gives_clear_error_after_repair(server, tmp_path):
+    server.replies = ["not json", "still not json"]
+    with pytest.raises(StructuredOutputError, match="Verdict"):
+        make_client(server, tmp_path).structured(MSG, Verdict)
+
+
+def test_retries_server_errors_with_backoff(server, tmp_path):
+    server.replies = [503, 500, "recovered"]
+    assert make_client(server, tmp_path, max_retries=3).chat(MSG).text == "recovered"
+    assert len(server.requests) == 3
+
+
+def test_client_error_is_not_retried(server, tmp_path):
+    server.replies = [400]
+    with pytest.raises(LLMError, match="HTTP 400"):
+        make_client(server, tmp_path).chat(MSG)
+    assert len(server.requests) == 1
+
+
+def test_unreachable_server_is_a_clear_retryable_error(tmp_path):
+    c = LLMClient(f"http://127.0.0.1:{free_port()}/v1", "k", "m", max_retries=1, timeout_s=5)
+    t = time.monotonic()
+    with pytest.raises(LLMUnavailableError, match="did not answer") as e:
+        c.chat(MSG)
+    assert e.value.retryable and time.monotonic() - t < 30
+
+
+def test_chat_many_keeps_order_and_bounds_concurrency(server, tmp_path):
+    server.default = "same"
+    c = make_client(server, tmp_path, max_concurrency=4)
+    done = []
+    outs = c.chat_many([[{"role": "user", "content": str(i)}] for i in range(10)], on_done=lambda i, _: done.append(i))
+    assert [o.text for o in outs] == ["same"] * 10 and sorted(done) == list(range(10))
+    outs2 = c.chat_many([[{"role": "user", "content": str(i)}] for i in range(10)])
+    assert all(o.cached for o in outs2) and len(server.requests) == 10
