@@ -27,6 +27,7 @@ class DemoResult:
 
     generated: dict[str, str] = field(default_factory=dict)
     rankings: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    rankings_plain: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     accepted: dict[str, set[str]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -59,10 +60,12 @@ def run_demo(
     messages = [hyre_messages(corpus.jobs[j], examples, hyre) for j in job_ids]
 
     console.print(f"[bold]1. HyRe[/]: the local model writes a reference resume for {len(job_ids)} jobs")
+    console.print("  (starts a local vLLM server on 127.0.0.1 unless one is running: 1-3 minutes on 2 CPU cores)")
     with open_llm(settings) as llm:
         result.timings["llm_ready_s"] = time.perf_counter() - t0
         t = time.perf_counter()
-        completions = llm.chat_many(messages, max_tokens=hyre.max_tokens)
+        # A mild repetition penalty keeps very small generators out of loops.
+        completions = llm.chat_many(messages, max_tokens=hyre.max_tokens, extra_body={"repetition_penalty": 1.1})
         result.timings["generation_s"] = time.perf_counter() - t
         cached = sum(c.cached for c in completions)
     for j, c in zip(job_ids, completions):
@@ -76,31 +79,40 @@ def run_demo(
     encoder = BiEncoder.load(settings.encoder)
     resumes = [corpus.resumes[r] for r in sorted(corpus.resumes)]
     index = build_document_index(resumes, encoder)
-    queries = [augment_job_text(render(corpus.jobs[j]), result.generated[j], hyre) for j in job_ids]
+    plain = [render(corpus.jobs[j]) for j in job_ids]
+    queries = [augment_job_text(text, result.generated[j], hyre) for text, j in zip(plain, job_ids)]
     ids, scores = index.search(encoder.encode(queries), k=top_k)
+    plain_ids, plain_scores = index.search(encoder.encode(plain), k=top_k)
     result.timings["retrieval_s"] = time.perf_counter() - t
 
     for lb in corpus.labels:
         if lb.label > 0:
             result.accepted.setdefault(lb.job_id, set()).add(lb.resume_id)
-    console.print("[bold]3. Top candidates per job[/] (* = labelled accepted in the demo labels)")
+    console.print("[bold]3. Top candidates per job[/]: job text alone vs job + HyRe (* = labelled accepted)")
     for qi, j in enumerate(job_ids):
-        result.rankings[j] = [(d, float(s)) for d, s in zip(ids[qi], scores[qi])]
+        result.rankings[j] = [(d, float(x)) for d, x in zip(ids[qi], scores[qi])]
+        result.rankings_plain[j] = [(d, float(x)) for d, x in zip(plain_ids[qi], plain_scores[qi])]
         table = Table(title=f"{j}: {corpus.jobs[j].fields.get('title', '')}", title_justify="left")
         table.add_column("#", justify="right")
-        table.add_column("resume")
-        table.add_column("cosine", justify="right")
-        table.add_column("first line")
-        for rank, (d, s) in enumerate(result.rankings[j], 1):
-            mark = "*" if d in result.accepted.get(j, set()) else ""
-            first = render(corpus.resumes[d]).strip().splitlines()[0][:60]
-            table.add_row(str(rank), d + mark, f"{s:.3f}", first)
+        table.add_column("job text alone")
+        table.add_column("job + HyRe")
+        for rank, (a, b) in enumerate(zip(result.rankings_plain[j], result.rankings[j]), 1):
+            table.add_row(str(rank), _cell(corpus, j, *a, result), _cell(corpus, j, *b, result))
         console.print(table)
     result.timings["total_s"] = time.perf_counter() - t0
     console.print(f"done in {result.timings['total_s']:.0f}s (LLM ready after {result.timings['llm_ready_s']:.0f}s)")
     if out is not None:
-        payload = {"generated": result.generated, "rankings": result.rankings, "timings": result.timings}
+        payload = {
+            "generated": result.generated, "rankings": result.rankings,
+            "rankings_plain": result.rankings_plain, "timings": result.timings,
+        }
         tmp = Path(str(out) + ".tmp")
         tmp.write_text(json.dumps(payload, indent=1))
         os.replace(tmp, out)
     return result
+
+
+def _cell(corpus, job_id: str, resume_id: str, score: float, result: DemoResult) -> str:
+    mark = "*" if resume_id in result.accepted.get(job_id, set()) else ""
+    first = render(corpus.resumes[resume_id]).strip().splitlines()[0][:22].title()
+    return f"{resume_id}{mark} {score:.3f} {first}"

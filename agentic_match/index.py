@@ -139,7 +139,7 @@ def _num_gpus(faiss: Any) -> int:
     # faiss-cpu has get_num_gpus() returning 0, but older or custom builds may lack it.
     try:
         return int(faiss.get_num_gpus())
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure means no usable GPU
         return 0
 
 
@@ -245,7 +245,7 @@ class VectorIndex:
         try:
             self._index = faiss.index_cpu_to_all_gpus(self._index)
             self._on_gpu = True
-        except Exception as e:  # some IVF-PQ shapes are unsupported on GPU; CPU still works
+        except Exception as e:  # noqa: BLE001 - some IVF-PQ shapes lack GPU support; CPU works
             log.warning("FAISS GPU transfer failed (%s); searching on the CPU", e)
 
     def _check_vectors(self, vectors: np.ndarray, what: str) -> np.ndarray:

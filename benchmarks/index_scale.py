@@ -35,8 +35,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agentic_match.evaluation.results import write_results  # noqa: E402
-from agentic_match.index import IndexConfig, VectorIndex  # noqa: E402
+from agentic_match.evaluation.results import write_results
+from agentic_match.index import IndexConfig, VectorIndex
 
 TARGET_SPEEDUP = 20.0
 TARGET_RECALL = 95.0

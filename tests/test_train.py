@@ -82,8 +82,9 @@ def test_train_one_tiny_epoch_then_resume(tmp_path):
     saved = json.loads((out / "model" / "confit_config.json").read_text())
     assert saved["config"]["max_seq_length"] == 32 and len(saved["history"]) == 2
     # The saved model reads the base length at inference, not the training one.
-    st_cfg = json.loads((out / "model" / "sentence_bert_config.json").read_text())
-    assert st_cfg["max_seq_length"] == 256
+    from agentic_match.retrieval.encoder import BiEncoder
+
+    assert BiEncoder.load(out / "model").max_seq_length == 256
 
     third = train_confit(corpus, config, out, progress=False)
     assert third.epochs_run == [] and third.finished

@@ -4,6 +4,10 @@ The generator sees a few accepted (job, resume) pairs and the target job, and wr
 ideal resume for the target in the same format. The job's text used for matching becomes
 ``job + separator + generated resume`` (``concat``), or the generated resume alone
 (``replace``). All documents enter the prompt fenced as data.
+
+The reverse direction (:func:`reverse_messages`) writes a hypothetical job post for a
+resume from the same few-shot pairs. :func:`hyre_document` runs one checked generation
+and returns the augmented document; a failed generation leaves the document unchanged.
 """
 
 from __future__ import annotations
@@ -13,6 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import prompts
+from agentic_match.augment.generation import (
+    ChatModel,
+    GenerationPolicy,
+    Outcome,
+    data_block,
+    generate_text,
+)
 from agentic_match.data.render import RenderConfig, render
 from agentic_match.data.schema import Corpus, Document, Label
 from agentic_match.errors import DataError
@@ -37,7 +48,7 @@ class HyReConfig:
     mode: str = "concat"
     separator: str = "\n\n## hypothetical reference resume\n"
     max_tokens: int = 256
-    example_chars: int = 1200
+    example_chars: int = 800
     job_chars: int = 2000
 
     def __post_init__(self) -> None:
@@ -56,19 +67,43 @@ def pick_examples(corpus: Corpus, labels: Sequence[Label], config: HyReConfig, e
     return [(corpus.jobs[j], corpus.resumes[r]) for j, r in rng.sample(accepted, config.n_examples)]
 
 
-def hyre_messages(job: Document, examples: Sequence[tuple[Document, Document]], config: HyReConfig = HyReConfig(), render_config: RenderConfig = RenderConfig()) -> list[dict[str, str]]:
+_DEFAULT_GENERATION_POLICY = GenerationPolicy()
+_DEFAULT_HYRE_CONFIG = HyReConfig()
+_DEFAULT_RENDER_CONFIG = RenderConfig()
+
+
+def hyre_messages(job: Document, examples: Sequence[tuple[Document, Document]], config: HyReConfig = _DEFAULT_HYRE_CONFIG, render_config: RenderConfig = _DEFAULT_RENDER_CONFIG) -> list[dict[str, str]]:
     """Chat messages asking for a hypothetical reference resume for ``job``."""
     ex_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.example_chars})
     job_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.job_chars})
-    ex_jobs = "\n\n".join(prompts.fence(render(j, ex_cfg), "job post") for j, _ in examples)
-    ex_resumes = "\n\n".join(prompts.fence(render(r, ex_cfg), "resume") for _, r in examples)
+    ex_jobs = "\n\n".join(data_block(render(j, ex_cfg), "job post") for j, _ in examples)
+    ex_resumes = "\n\n".join(data_block(render(r, ex_cfg), "resume") for _, r in examples)
     text = prompts.render(
-        "hyre", example_job=ex_jobs, example_resume=ex_resumes, job=prompts.fence(render(job, job_cfg), "job post")
+        "hyre", example_job=ex_jobs, example_resume=ex_resumes, job=data_block(render(job, job_cfg), "job post")
     )
     return [{"role": "user", "content": text}]
 
 
-def augment_job_text(job_text: str, generated: str, config: HyReConfig = HyReConfig()) -> str:
+def reverse_messages(resume: Document, examples: Sequence[tuple[Document, Document]], config: HyReConfig = _DEFAULT_HYRE_CONFIG, render_config: RenderConfig = _DEFAULT_RENDER_CONFIG) -> list[dict[str, str]]:
+    """Chat messages asking for a hypothetical job post that suits ``resume`` (reverse HyRe)."""
+    ex_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.example_chars})
+    doc_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.job_chars})
+    ex_resumes = "\n\n".join(data_block(render(r, ex_cfg), "resume") for _, r in examples)
+    ex_jobs = "\n\n".join(data_block(render(j, ex_cfg), "job post") for j, _ in examples)
+    text = prompts.render(
+        "hyre_reverse", example_resume=ex_resumes, example_job=ex_jobs, resume=data_block(render(resume, doc_cfg), "resume")
+    )
+    return [{"role": "user", "content": text}]
+
+
+def messages_for(doc: Document, examples: Sequence[tuple[Document, Document]], config: HyReConfig = _DEFAULT_HYRE_CONFIG, render_config: RenderConfig = _DEFAULT_RENDER_CONFIG) -> list[dict[str, str]]:
+    """HyRe messages for a job (a hypothetical resume) or a resume (a hypothetical job)."""
+    if doc.kind == "job":
+        return hyre_messages(doc, examples, config, render_config)
+    return reverse_messages(doc, examples, config, render_config)
+
+
+def augment_job_text(job_text: str, generated: str, config: HyReConfig = _DEFAULT_HYRE_CONFIG) -> str:
     """The job text used for matching; an empty generation never replaces the original."""
     generated = generated.strip()
     if not generated:
@@ -76,3 +111,45 @@ def augment_job_text(job_text: str, generated: str, config: HyReConfig = HyReCon
     if config.mode == "replace":
         return generated
     return job_text + config.separator + generated
+
+
+def reverse_separator(config: HyReConfig) -> str:
+    """The separator of the reverse direction (a resume followed by a hypothetical job)."""
+    return config.separator.replace("hypothetical reference resume", "hypothetical job post")
+
+
+def augmented_document(doc: Document, generated: str, config: HyReConfig = _DEFAULT_HYRE_CONFIG, render_config: RenderConfig = _DEFAULT_RENDER_CONFIG, *, attempts: int = 1) -> Document:
+    """``doc`` with its text replaced by the HyRe text used for matching.
+
+    The new document has no fields and ``text = render(doc) + separator + generated`` (or
+    the generated text alone in ``replace`` mode), so that rendering it downstream gives
+    exactly the augmented text; the generated part is kept apart in ``metadata["hyre"]``.
+    An empty ``generated`` returns ``doc`` unchanged.
+    """
+    if not generated.strip():
+        return doc
+    cfg = config if doc.kind == "job" else HyReConfig(**{**config.__dict__, "separator": reverse_separator(config)})
+    text = augment_job_text(render(doc, render_config), generated, cfg)
+    meta = {**doc.metadata, "hyre": {"generated": generated.strip(), "mode": config.mode, "attempts": attempts}}
+    return Document(id=doc.id, kind=doc.kind, fields={}, text=text, metadata=meta)
+
+
+def hyre_document(
+    llm: ChatModel,
+    doc: Document,
+    examples: Sequence[tuple[Document, Document]],
+    config: HyReConfig = _DEFAULT_HYRE_CONFIG,
+    *,
+    policy: GenerationPolicy = _DEFAULT_GENERATION_POLICY,
+    render_config: RenderConfig = _DEFAULT_RENDER_CONFIG,
+) -> tuple[Document, Outcome]:
+    """One checked HyRe generation for ``doc`` (job or resume).
+
+    Returns the augmented document and the outcome; when every attempt failed the document
+    is returned unchanged and ``outcome.problem`` says why. Generations are cached by the
+    client, so a rerun sends no request.
+    """
+    outcome = generate_text(llm, messages_for(doc, examples, config, render_config), policy=policy, max_tokens=config.max_tokens)
+    if not outcome.ok:
+        return doc, outcome
+    return augmented_document(doc, outcome.text or "", config, render_config, attempts=outcome.attempts), outcome

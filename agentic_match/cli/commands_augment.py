@@ -1,5 +1,188 @@
-"""Augmentation commands (augment, complete, clean)."""
+"""``agentic-match augment | complete | clean``: the augmentation graphs from the shell.
+
+Each command loads its input files, runs its LangGraph graph with a SQLite checkpoint in
+``<run_dir>/graphs.sqlite`` keyed by ``--run-id``, streams progress, and writes its output
+next to the input (``jobs.jsonl`` -> ``jobs.hyre.jsonl``), never over it. When a run stops
+(the LLM server died, Ctrl-C), the same command resumes it: finished batches are not redone,
+and every generation is also in the generation cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from agentic_match.errors import ConfigError
 
 
-def register(app) -> None:
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _progress(console: Console, verbose: bool):
+    state = {"done": 0, "failed": 0, "total": 0}
+
+    def on_event(mode: str, part: Any) -> None:
+        if mode != "custom" or not isinstance(part, dict):
+            return
+        ev = part.get("event")
+        if ev == "start":
+            state["total"] = part["documents"]
+            state["done"] = part.get("done", 0)
+            console.print(f"{part['documents']} document(s), {state['done']} already done in this run")
+        elif ev == "document":
+            state["done"] += 1
+            if not part["ok"]:
+                state["failed"] += 1
+                console.print(f"  [yellow]{part['id']}[/]: failed after {part['attempts']} attempt(s): {part['problem']}")
+            elif verbose:
+                console.print(f"  {part['id']}: ok")
+        elif ev == "batch":
+            console.print(f"  batch {part['index'] + 1}/{part['batches']} done ({state['done']}/{state['total']} documents)")
+
+    return on_event
+
+
+def _run(graph_builder, inputs: dict, run_id: str, console: Console, verbose: bool) -> dict:
+    from agentic_match.cli.app import settings
+    from agentic_match.llm import open_llm
+    from graphs.batching import checkpointer_at, run_graph
+
+    s = settings()
+    with open_llm(s) as llm, checkpointer_at(Path(s.run_dir) / "graphs.sqlite") as saver:
+        graph = graph_builder(llm, saver)
+        final = run_graph(graph, inputs, run_id, on_event=_progress(console, verbose), max_concurrency=s.llm.max_concurrency)
+    ok, failed = len(final.get("results") or {}), len(final.get("failures") or {})
+    console.print(f"[bold]{ok}[/] augmented, [bold]{failed}[/] failed (kept unchanged) -> {final.get('written')}")
+    if failed:
+        from graphs.batching import failures_path
+
+        console.print(f"failures listed in {failures_path(final['written'])}")
+    return final
+
+
+def _run_id(given: str | None, command: str, output: Path) -> str:
+    # The default id depends only on the command and output, so rerunning the same command
+    # resumes the same run.
+    return given or f"{command}:{output.resolve()}"
+
+
+RunId = Annotated[str | None, typer.Option("--run-id", help="Run id of the checkpoint; the same id resumes a stopped run (default: derived from the command and output).")]
+BatchSize = Annotated[int, typer.Option(help="Documents per parallel task.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print every document.")]
+
+
+def augment(
+    jobs: Annotated[Path, typer.Option("--jobs", help="Job posts (.jsonl/.csv).")],
+    resumes: Annotated[Path, typer.Option("--resumes", help="Resumes (for the few-shot examples, and the documents with --reverse).")],
+    labels: Annotated[Path, typer.Option("--labels", help="Training labels; accepted pairs give the few-shot examples.")],
+    run_id: RunId = None,
+    reverse: Annotated[bool, typer.Option(help="Write a hypothetical job per resume instead of a resume per job.")] = False,
+    n_examples: Annotated[int, typer.Option(help="Few-shot accepted pairs shown (fixed for all documents).")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the draw of the few-shot pairs.")] = 0,
+    mode: Annotated[str, typer.Option(help="concat (document + generated) or replace.")] = "concat",
+    max_tokens: Annotated[int, typer.Option(help="Generation budget per document.")] = 256,
+    batch_size: BatchSize = 4,
+    output: Annotated[Path | None, typer.Option(help="Output file (default: next to the input, *.hyre.jsonl).")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """HyRe: a hypothetical reference resume for every job (or a job for every resume)."""
+    from agentic_match.augment.hyre import HyReConfig, pick_examples
+    from agentic_match.data import load_corpus
+    from graphs import augment_jobs
+    from graphs.batching import output_path_for
+
+    if mode not in ("concat", "replace"):
+        raise ConfigError(f"--mode must be concat or replace, not {mode!r}")
+    cfg = HyReConfig(n_examples=n_examples, seed=seed, mode=mode, max_tokens=max_tokens)
+    corpus = load_corpus(resumes, jobs, labels)
+    source = resumes if reverse else jobs
+    docs = list(corpus.resumes.values() if reverse else corpus.jobs.values())
+    out = output or output_path_for(source, "hyre")
+    examples = pick_examples(corpus, corpus.labels, cfg)
+    console = _console()
+    console.print(f"HyRe over {source} with {len(examples)} few-shot pair(s)")
+    _run(
+        lambda llm, saver: augment_jobs.build_graph(llm, cfg, checkpointer=saver),
+        augment_jobs.inputs_for(docs, examples, output_path=str(out), batch_size=batch_size),
+        _run_id(run_id, "augment", out), console, verbose,
+    )
+
+
+def complete(
+    resumes: Annotated[Path, typer.Option("--resumes", help="Resumes to complete.")],
+    jobs: Annotated[Path | None, typer.Option("--jobs", help="Job posts (needed with --interactions).")] = None,
+    interactions: Annotated[Path | None, typer.Option("--interactions", help="Which user interacted with which job (IRC needs it).")] = None,
+    method: Annotated[str, typer.Option(help="src (resume only) or irc (resume + interacted jobs).")] = "src",
+    run_id: RunId = None,
+    max_jobs: Annotated[int, typer.Option(help="Interacted jobs shown per resume (IRC).")] = 3,
+    batch_size: BatchSize = 4,
+    output: Annotated[Path | None, typer.Option(help="Output file (default: next to the input, *.<method>.jsonl).")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """LGIR completion: inferred profile and skills kept in a separate `inferred` field."""
+    from agentic_match.augment.completion import (
+        CompletionConfig,
+        FabricationReport,
+        compare_fabrication,
+        interacted_jobs,
+    )
+    from agentic_match.data import load_corpus, load_documents
+    from graphs import complete_resumes
+    from graphs.batching import output_path_for
+
+    if method not in ("src", "irc"):
+        raise ConfigError(f"--method must be src or irc, not {method!r}")
+    if method == "irc" and (jobs is None or interactions is None):
+        raise ConfigError("--method irc needs --jobs and --interactions")
+    cfg = CompletionConfig(method=method, max_jobs=max_jobs)  # type: ignore[arg-type]
+    if jobs is not None and interactions is not None:
+        corpus = load_corpus(resumes, jobs, None, interactions)
+        docs = list(corpus.resumes.values())
+        inter = interacted_jobs(corpus.interactions, corpus.jobs, source=str(interactions))
+    else:
+        docs, inter = list(load_documents(resumes, "resume")), {}
+    out = output or output_path_for(resumes, method)
+    console = _console()
+    final = _run(
+        lambda llm, saver: complete_resumes.build_graph(llm, cfg, checkpointer=saver),
+        complete_resumes.inputs_for(docs, inter, output_path=str(out), batch_size=batch_size),
+        _run_id(run_id, f"complete-{method}", out), console, verbose,
+    )
+    reps = [FabricationReport(k, v["method"], v["supported"], v["unsupported"]) for k, v in (final.get("fabrication") or {}).items()]
+    for m, row in compare_fabrication(reps).items():
+        console.print(f"fabrication check ({m}): {int(row['unsupported'])} of {int(row['skills'])} generated skills unsupported ({100 * row['rate']:.1f}%)")
+
+
+def clean(
+    resumes: Annotated[Path, typer.Option("--resumes", help="Resumes to clean up.")],
+    run_id: RunId = None,
+    batch_size: BatchSize = 4,
+    drop_text: Annotated[bool, typer.Option(help="Keep only the structured fields, not the original text.")] = False,
+    output: Annotated[Path | None, typer.Option(help="Output file (default: next to the input, *.clean.jsonl).")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """CV clean-up: title, previous titles, education, skills, employers, sectors."""
+    from agentic_match.augment.clean import CleanConfig
+    from agentic_match.data import load_documents
+    from graphs import clean_resumes
+    from graphs.batching import output_path_for
+
+    docs = list(load_documents(resumes, "resume"))
+    out = output or output_path_for(resumes, "clean")
+    cfg = CleanConfig(keep_text=not drop_text)
+    _run(
+        lambda llm, saver: clean_resumes.build_graph(llm, cfg, checkpointer=saver),
+        clean_resumes.inputs_for(docs, output_path=str(out), batch_size=batch_size),
+        _run_id(run_id, "clean", out), _console(), verbose,
+    )
+
+
+def register(app: typer.Typer) -> None:
     """Add the augmentation commands to the root app."""
+    app.command("augment")(augment)
+    app.command("complete")(complete)
+    app.command("clean")(clean)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -57,7 +57,7 @@ def index_build(
     kind: Annotated[str, typer.Option("--kind", help="Document kind: resume or job.")],
     out: Annotated[Path, typer.Option("--out", help="Index folder to write (replaced atomically).")],
     encoder: Annotated[
-        Optional[str], typer.Option("--encoder", help="Encoder spec or folder (default: the 'encoder' setting).")
+        str | None, typer.Option("--encoder", help="Encoder spec or folder (default: the 'encoder' setting).")
     ] = None,
     index_type: Annotated[str, typer.Option("--type", help="flat (exact), hnsw or ivfpq.")] = "flat",
 ) -> None:
@@ -91,12 +91,12 @@ def index_build(
 def index_search(
     index_dir: Annotated[Path, typer.Option("--index", help="Index folder from 'index build'.")],
     query_file: Annotated[
-        Optional[Path], typer.Option("--query-file", help="Documents of the other kind to use as queries.")
+        Path | None, typer.Option("--query-file", help="Documents of the other kind to use as queries.")
     ] = None,
-    text: Annotated[Optional[str], typer.Option("--text", help="A free-text query.")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="A free-text query.")] = None,
     k: Annotated[int, typer.Option("-k", "--k", help="Results per query.", min=1)] = 10,
     encoder: Annotated[
-        Optional[str], typer.Option("--encoder", help="Encoder spec (default: the one the index was built with).")
+        str | None, typer.Option("--encoder", help="Encoder spec (default: the one the index was built with).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON instead of a table.")] = False,
 ) -> None:
@@ -156,7 +156,7 @@ def eval_command(
     system: Annotated[str, typer.Option("--system", help="bm25, raw (pretrained encoder) or an encoder folder.")],
     split: Annotated[str, typer.Option("--split", help="dev (tuning) or test (reporting).")] = "test",
     run_out: Annotated[
-        Optional[Path], typer.Option("--run-out", help="Write the top-100 run here (.json or .json.gz).")
+        Path | None, typer.Option("--run-out", help="Write the top-100 run here (.json or .json.gz).")
     ] = None,
     k: Annotated[int, typer.Option("-k", "--k", help="Run depth.", min=100)] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,

@@ -17,10 +17,26 @@ from agentic_match.evaluation.classification import (
     evaluate_classification,
     tune_threshold,
 )
-from agentic_match.evaluation.metrics import DEFAULT_METRICS, MetricError, per_query_scores, score_run
-from agentic_match.evaluation.results import describe_machine, results_table_markdown, write_results
+from agentic_match.evaluation.metrics import (
+    DEFAULT_METRICS,
+    MetricError,
+    per_query_scores,
+    score_run,
+)
+from agentic_match.evaluation.results import (
+    describe_machine,
+    results_table_markdown,
+    write_results,
+)
 from agentic_match.evaluation.runs import RUN_TOP_K, Run, read_run, write_run
-from agentic_match.evaluation.tasks import TASKS, EvalResult, RankingTask, TaskName, evaluate, load_task
+from agentic_match.evaluation.tasks import (
+    TASKS,
+    EvalResult,
+    RankingTask,
+    TaskName,
+    evaluate,
+    load_task,
+)
 
 __all__ = [
     "DEFAULT_METRICS",

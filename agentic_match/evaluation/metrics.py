@@ -98,13 +98,16 @@ def per_query_scores(qrels: Qrels, run: Run, metrics: Iterable[str] = DEFAULT_ME
         raise MetricError("the qrels hold no relevant document: nothing to score")
     out: dict[str, dict[str, float]] = {}
     ranx_names = {name: f"{base}@{k}" if k else base for name, (base, k) in parsed.items() if base in _RANX}
-    if ranx_names:
+    nonempty = {str(q): docs for q, docs in run.items() if docs and str(q) in judged}
+    if ranx_names and not nonempty:  # ranx cannot build an empty Run; nothing was retrieved
+        out.update({name: dict.fromkeys(judged, 0.0) for name in ranx_names})
+    elif ranx_names:
         from ranx import Qrels as RanxQrels
         from ranx import Run as RanxRun
         from ranx import evaluate
 
         # ranx cannot hold a query with no documents in a Run; make_comparable adds them itself.
-        rr = RanxRun({str(q): {str(d): float(s) for d, s in docs.items()} for q, docs in run.items() if docs})
+        rr = RanxRun({q: {str(d): float(s) for d, s in docs.items()} for q, docs in nonempty.items()})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # numba's uint64 cast warning on every call
             evaluate(RanxQrels(judged), rr, list(dict.fromkeys(ranx_names.values())), make_comparable=True)

@@ -107,7 +107,7 @@ def write_results(
             raise DataError(f"results row {i} lacks {', '.join(missing)}")
     payload = {
         "command": command if command is not None else " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "machine": describe_machine(),
         "wall_s": None if wall_s is None else round(float(wall_s), 2),
         "rows": [dict(r) for r in rows],

@@ -17,7 +17,12 @@ from typing import Literal
 
 from agentic_match.data.schema import Corpus, Document, Qrels
 from agentic_match.errors import AgenticMatchError, DataError, Problem
-from agentic_match.evaluation.metrics import DEFAULT_METRICS, MetricError, max_cutoff, score_run
+from agentic_match.evaluation.metrics import (
+    DEFAULT_METRICS,
+    MetricError,
+    max_cutoff,
+    score_run,
+)
 from agentic_match.evaluation.runs import Run, top_k, write_run
 from agentic_match.retrieval.ranker import Ranker
 

@@ -27,4 +27,4 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-__all__ = ["Ranker", "Run", *_LAZY]
+__all__ = ["BM25Config", "BM25Ranker", "BiEncoder", "EncoderSettings", "Ranker", "Run", "bm25_top_k"]

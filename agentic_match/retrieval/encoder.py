@@ -156,6 +156,12 @@ class BiEncoder:
 
     # ------------------------------------------------------------------ identity
     @property
+    def dim(self) -> int:
+        """Vector dimension."""
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(getter())
+
+    @property
     def max_seq_length(self) -> int:
         """Tokens per text (truncate) or per window (chunk)."""
         return int(self.settings.max_seq_length or self.model.max_seq_length)
@@ -198,7 +204,7 @@ class BiEncoder:
     ) -> np.ndarray:
         """Unit-length ``float32`` vectors, one row per text or document."""
         texts = self.texts(items)
-        dim = self.model.get_sentence_embedding_dimension()
+        dim = self.dim
         out = np.zeros((len(texts), dim), dtype=np.float32)
         keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts] if self.memoize else []
         todo = [i for i in range(len(texts)) if not self.memoize or keys[i] not in self._memo]
@@ -233,7 +239,7 @@ class BiEncoder:
 
     def _st_encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         if not texts:
-            return np.zeros((0, self.model.get_sentence_embedding_dimension()), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         vecs = self.model.encode(
             texts,
             batch_size=batch_size,
@@ -278,7 +284,7 @@ class BiEncoder:
         if not queries or not candidates:
             return {q.id: {} for q in queries}
         index = VectorIndex(
-            self.model.get_sentence_embedding_dimension(),
+            self.dim,
             IndexConfig(kind="flat", use_gpu=False),
             encoder_fingerprint=self.fingerprint(),
             render_fingerprint=self.render_config.fingerprint(),

@@ -1,0 +1,164 @@
+"""Checked generation: an LLM answer is validated, retried, and otherwise reported.
+
+Every augmentation (HyRe, completion, clean-up) goes through :func:`generate_text` or
+:func:`generate_structured`: an empty, too short or degenerate answer is retried with another
+seed and a non-zero temperature (a greedy retry would repeat the same answer, and the cache
+would hand it back anyway), and after the last attempt the caller gets an
+:class:`Outcome` with ``problem`` set instead of a text. Callers keep the original document
+in that case: a failed generation never replaces what the user wrote.
+
+Server failures (:class:`~agentic_match.errors.LLMUnavailableError`) are *not* swallowed here:
+they propagate so that the graph's retry policy and checkpoint can resume the run later.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+import prompts
+from agentic_match.errors import StructuredOutputError
+
+T = TypeVar("T", bound=BaseModel)
+Messages = list[dict[str, str]]
+
+# Chat-template control tokens (ChatML ``<|im_start|>``, Llama ``<|eot_id|>``...) typed into
+# a document could be tokenised as real special tokens and fake a new chat turn.
+_CHAT_TOKEN = re.compile(r"<\|[^|<>]{0,40}\|>|\[/?INST\]|<</?SYS>>", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+class ChatModel(Protocol):
+    """What augmentation needs from a client (``agentic_match.llm.LLMClient`` or a test fake)."""
+
+    def chat(self, messages: Messages, **sampling: Any) -> Any: ...
+
+    def structured(self, messages: Messages, schema: type[T], **sampling: Any) -> T: ...
+
+
+def data_block(text: str, label: str) -> str:
+    """Untrusted ``text`` fenced as data (:func:`prompts.fence`), chat control tokens defused."""
+    return prompts.fence(_CHAT_TOKEN.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›").replace("[", "⟦").replace("]", "⟧"), text), label)
+
+
+@dataclass(frozen=True)
+class GenerationPolicy:
+    """How generations are checked and retried.
+
+    Attributes:
+        attempts: Generations tried per document before it is reported as failed.
+        min_chars: A shorter answer (after stripping) counts as empty.
+        min_words: An answer with fewer words counts as garbage.
+        min_distinct_ratio: Distinct words / words below this (on answers of 12+ words)
+            marks a degenerate, looping answer.
+        retry_temperature: Temperature of the retries (the first attempt uses the client's).
+    """
+
+    attempts: int = 3
+    min_chars: int = 20
+    min_words: int = 4
+    min_distinct_ratio: float = 0.2
+    retry_temperature: float = 0.7
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError(f"GenerationPolicy.attempts must be >= 1, not {self.attempts}")
+
+
+def text_problem(text: str, policy: GenerationPolicy = GenerationPolicy()) -> str | None:
+    """Why ``text`` is not a usable generation, or None when it is."""
+    t = (text or "").strip()
+    if not t:
+        return "empty generation"
+    if len(t) < policy.min_chars:
+        return f"generation too short ({len(t)} chars)"
+    words = [w.lower() for w in _WORD.findall(t)]
+    if len(words) < policy.min_words:
+        return f"generation has too few words ({len(words)})"
+    if len(words) >= 12 and len(set(words)) / len(words) < policy.min_distinct_ratio:
+        return "degenerate generation (the same words repeated)"
+    return None
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """The result of a checked generation.
+
+    Attributes:
+        text: The accepted text (``None`` when every attempt failed).
+        value: The parsed object for structured generations.
+        attempts: Attempts made.
+        problem: Why the last attempt was rejected (``None`` on success).
+    """
+
+    text: str | None = None
+    value: T | None = None
+    attempts: int = 0
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _retry_sampling(llm: Any, attempt: int, policy: GenerationPolicy) -> dict[str, Any]:
+    if attempt == 0:
+        return {}
+    sampling = getattr(llm, "sampling", None)
+    base_seed = getattr(sampling, "seed", None) or 0
+    base_temp = getattr(sampling, "temperature", 0.0) or 0.0
+    return {"seed": base_seed + attempt, "temperature": max(base_temp, policy.retry_temperature)}
+
+
+def generate_text(
+    llm: ChatModel,
+    messages: Messages,
+    *,
+    policy: GenerationPolicy = GenerationPolicy(),
+    check: Callable[[str], str | None] | None = None,
+    **sampling: Any,
+) -> Outcome:
+    """A checked free-text generation (see the module docstring).
+
+    Args:
+        llm: The client.
+        messages: The chat messages.
+        policy: Attempts and checks.
+        check: Extra check of a text; returns a problem or None.
+        **sampling: Sampling overrides of every attempt (``max_tokens``...).
+    """
+    problem = None
+    for attempt in range(policy.attempts):
+        c = llm.chat(messages, **{**sampling, **_retry_sampling(llm, attempt, policy)})
+        text = c.text if hasattr(c, "text") else str(c)
+        problem = text_problem(text, policy) or (check(text) if check else None)
+        if problem is None:
+            return Outcome(text=text.strip(), attempts=attempt + 1)
+    return Outcome(attempts=policy.attempts, problem=problem)
+
+
+def generate_structured(
+    llm: ChatModel,
+    messages: Messages,
+    schema: type[T],
+    *,
+    policy: GenerationPolicy = GenerationPolicy(),
+    check: Callable[[T], str | None] | None = None,
+    **sampling: Any,
+) -> Outcome[T]:
+    """A checked structured generation: schema errors and ``check`` failures are retried."""
+    problem = None
+    for attempt in range(policy.attempts):
+        try:
+            value = llm.structured(messages, schema, **{**sampling, **_retry_sampling(llm, attempt, policy)})
+        except StructuredOutputError as e:
+            problem = f"invalid {schema.__name__}: {e}"[:300]
+            continue
+        problem = check(value) if check else None
+        if problem is None:
+            return Outcome(text=value.model_dump_json(), value=value, attempts=attempt + 1)
+    return Outcome(attempts=policy.attempts, problem=problem)
