@@ -59,9 +59,7 @@ class ServerSettings(BaseModel):
 class Settings(BaseSettings):
     """Every setting of the toolkit, with its default and help text."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="AGENTIC_MATCH_", env_nested_delimiter="__", extra="forbid"
-    )
+    model_config = SettingsConfigDict(env_prefix="AGENTIC_MATCH_", env_nested_delimiter="__", extra="forbid")
 
     cache_dir: Path = Field(
         Path(os.path.expanduser("~/.cache/agentic-match")),
@@ -170,9 +168,7 @@ def load_settings(config: str | Path | None = None, overrides: list[str] | dict 
         return _FlagsOnly(**_deep_merge(layered.model_dump(), flag_values)).as_settings()
     except ValidationError as e:
         where = f" (from {path})" if path else ""
-        msgs = "; ".join(
-            f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors()
-        )
+        msgs = "; ".join(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors())
         raise ConfigError(f"invalid settings{where}: {msgs}") from None
 
 

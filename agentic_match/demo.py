@@ -72,7 +72,9 @@ def run_demo(
         result.generated[j] = c.text
         snippet = " ".join(c.text.split())[:240]
         console.print(f"  [cyan]{j}[/] {corpus.jobs[j].fields.get('title', '')}: {snippet}...", highlight=False)
-    console.print(f"  ({len(completions) - cached} generated, {cached} from cache, {result.timings['generation_s']:.1f}s)")
+    console.print(
+        f"  ({len(completions) - cached} generated, {cached} from cache, {result.timings['generation_s']:.1f}s)"
+    )
 
     console.print(f"[bold]2. Embed and index[/]: {settings.encoder} + FAISS (exact inner product)")
     t = time.perf_counter()
@@ -103,8 +105,10 @@ def run_demo(
     console.print(f"done in {result.timings['total_s']:.0f}s (LLM ready after {result.timings['llm_ready_s']:.0f}s)")
     if out is not None:
         payload = {
-            "generated": result.generated, "rankings": result.rankings,
-            "rankings_plain": result.rankings_plain, "timings": result.timings,
+            "generated": result.generated,
+            "rankings": result.rankings,
+            "rankings_plain": result.rankings_plain,
+            "timings": result.timings,
         }
         tmp = Path(str(out) + ".tmp")
         tmp.write_text(json.dumps(payload, indent=1))

@@ -184,6 +184,7 @@ class VectorIndex:
         self._ids: list[str] = []
         self._pos: dict[str, int] = {}
         self._index: Any = None  # made lazily: IVF-PQ needs the first batch to size nlist
+        self._nlist = 0
         self._on_gpu = False
 
     # ------------------------------------------------------------------ properties
@@ -227,12 +228,9 @@ class VectorIndex:
         quantizer = faiss.IndexFlatIP(self.dim)
         index = faiss.IndexIVFPQ(quantizer, self.dim, nlist, pq_m, c.pq_nbits, faiss.METRIC_INNER_PRODUCT)
         index.cp.seed = c.seed
-        if c.refine:
-            refined = faiss.IndexRefineFlat(index)
-            refined.own_fields = False  # keep the base alive through our own reference
-            self._refine_base = index
-            return refined
-        return index
+        self._nlist = nlist
+        # faiss's Python layer keeps the quantizer / base index alive with the wrapper.
+        return faiss.IndexRefineFlat(index) if c.refine else index
 
     def _maybe_to_gpu(self) -> None:
         faiss = _faiss()
@@ -291,8 +289,8 @@ class VectorIndex:
             self._ids.append(i)
 
     def _train(self, x: np.ndarray) -> None:
-        ivf = _faiss().extract_index_ivf(self._index)
-        n_train = min(x.shape[0], max(ivf.nlist * self.config.ivf_train_per_list, 2**self.config.pq_nbits * 39))
+        # self._nlist, not extract_index_ivf(): the latter cannot see through a GPU index.
+        n_train = min(x.shape[0], max(self._nlist * self.config.ivf_train_per_list, 2**self.config.pq_nbits * 39))
         if n_train < x.shape[0]:
             rng = np.random.default_rng(self.config.seed)
             sample = x[np.sort(rng.choice(x.shape[0], n_train, replace=False))]
@@ -300,7 +298,7 @@ class VectorIndex:
             sample = x
         t0 = time.perf_counter()
         self._index.train(sample)
-        log.info("trained IVF-PQ (nlist=%d) on %d vectors in %.1fs", ivf.nlist, n_train, time.perf_counter() - t0)
+        log.info("trained IVF-PQ (nlist=%d) on %d vectors in %.1fs", self._nlist, n_train, time.perf_counter() - t0)
 
     def _apply_search_params(self) -> None:
         if self._index is None:

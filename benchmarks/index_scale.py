@@ -15,9 +15,10 @@ Data (float32, seeded, L2-normalised, queries drawn independently from the same 
   dimension.
 
 Rows: one per index and search setting; ``recall@10`` is the overlap with the exact top-10
-(0-100), ``speedup`` is queries/s over the exact index's queries/s on the same batch of
-queries, ``build_s`` includes IVF-PQ training, ``rss_delta_mb`` is the process RSS growth
-while building, ``index_mb`` the serialised index size. Written through ``write_results`` to
+(0-100), ``qps`` the best of two timings of one batch of queries, ``speedup`` queries/s
+over the exact index's queries/s on the same batch, ``build_s`` includes IVF-PQ training,
+``rss_delta_mb`` is the process RSS growth while building, ``index_mb`` the serialised
+index size. Written through ``write_results`` to
 ``benchmarks/results/index_scale.json``.
 """
 
@@ -44,7 +45,8 @@ TARGET_RECALL = 95.0
 # Search settings swept per built index; building dominates, so sweeps are cheap.
 HNSW_EF = [16, 32, 64, 128, 256, 512]
 IVF_NPROBE = [8, 32, 128]
-IVF_REFINE = [(8, 16), (32, 16), (32, 64), (128, 64)]
+IVF_REFINE = [(2, 64), (4, 64), (8, 16), (8, 64), (32, 64), (128, 64)]
+REPEATS = 2  # best of two timings: the machine is shared, the best run is the least disturbed
 
 
 def _unit(a: np.ndarray) -> np.ndarray:
@@ -56,6 +58,7 @@ def make_data(kind: str, n: int, n_queries: int, dim: int, seed: int) -> tuple[n
     """Database and query vectors of one synthetic law (see the module docstring)."""
     rng = np.random.default_rng(seed)
     if kind == "uniform":
+
         def gen(m: int) -> np.ndarray:
             return _unit(rng.standard_normal((m, dim), dtype=np.float32))
     elif kind == "clustered":
@@ -102,9 +105,12 @@ def build(config: IndexConfig, ids: list[str], x: np.ndarray) -> tuple[VectorInd
 
 
 def timed_search(index: VectorIndex, q: np.ndarray, k: int = 10) -> tuple[list[list[str]], float]:
-    t0 = time.perf_counter()
-    found, _ = index.search(q, k)
-    return found, q.shape[0] / (time.perf_counter() - t0)
+    best = float("inf")
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        found, _ = index.search(q, k)
+        best = min(best, time.perf_counter() - t0)
+    return found, q.shape[0] / best
 
 
 def recall_at_10(found: list[list[str]], exact: list[list[str]]) -> float:
@@ -188,16 +194,22 @@ def main(argv: list[str] | None = None) -> None:
 
     for task in dict.fromkeys(r["task"] for r in rows):
         hits = [
-            r for r in rows
-            if r["task"] == task and r["system"] != "flat (exact)"
-            and r["metrics"]["speedup"] >= TARGET_SPEEDUP and r["metrics"]["recall@10"] >= TARGET_RECALL
+            r
+            for r in rows
+            if r["task"] == task
+            and r["system"] != "flat (exact)"
+            and r["metrics"]["speedup"] >= TARGET_SPEEDUP
+            and r["metrics"]["recall@10"] >= TARGET_RECALL
         ]
         best = max(hits, key=lambda r: r["metrics"]["speedup"], default=None)
         verdict = f"{best['system']} {best['metrics']}" if best else "no setting meets the target"
         print(f"[{task}] target >= {TARGET_SPEEDUP:.0f}x flat at recall@10 >= {TARGET_RECALL:.0f}: {verdict}")
     path = write_results(
-        args.name, rows, command="python " + " ".join(["benchmarks/index_scale.py", *sys.argv[1:]]),
-        wall_s=wall, out_dir=args.out_dir,
+        args.name,
+        rows,
+        command="python " + " ".join(["benchmarks/index_scale.py", *sys.argv[1:]]),
+        wall_s=wall,
+        out_dir=args.out_dir,
     )
     print(f"wrote {path} in {wall:.0f}s")
 

@@ -23,8 +23,14 @@ from agentic_match.evaluation.results import write_results
 from agentic_match.llm import GenerationCache, LLMClient, ManagedServer, request_count
 
 TOPICS = [
-    "a backend engineer", "a registered nurse", "a staff accountant", "a warehouse supervisor",
-    "a data analyst", "a sales representative", "a line cook", "a school teacher",
+    "a backend engineer",
+    "a registered nurse",
+    "a staff accountant",
+    "a warehouse supervisor",
+    "a data analyst",
+    "a sales representative",
+    "a line cook",
+    "a school teacher",
 ]
 PROMPTS = [
     f"Write a short professional summary for {TOPICS[i % len(TOPICS)]} with {1 + i // len(TOPICS)} years of experience."
@@ -34,8 +40,13 @@ PROMPTS = [
 
 def _client(info, cache_file: Path, concurrency: int) -> LLMClient:
     return LLMClient(
-        info.base_url, info.api_key, info.model, cache=GenerationCache(cache_file),
-        cache_namespace=f"{info.model}@{info.fingerprint}", max_concurrency=concurrency, timeout_s=600,
+        info.base_url,
+        info.api_key,
+        info.model,
+        cache=GenerationCache(cache_file),
+        cache_namespace=f"{info.model}@{info.fingerprint}",
+        max_concurrency=concurrency,
+        timeout_s=600,
     )
 
 
@@ -78,11 +89,34 @@ def main(argv: list[str] | None = None) -> int:
     ratio = conc_tps / seq_tps
     system = f"{args.model} on vLLM (managed server)"
     rows = [
-        {"system": system, "task": "sequential", "metrics": {"tokens_per_s": round(seq_tps, 1), "wall_s": round(seq_s, 2), "tokens": seq_tokens}},
-        {"system": system, "task": f"concurrency_{args.concurrency}", "metrics": {"tokens_per_s": round(conc_tps, 1), "wall_s": round(conc_s, 2), "tokens": conc_tokens, "speedup": round(ratio, 2)}},
-        {"system": system, "task": "cached_rerun", "metrics": {"wall_s": round(cached_s, 3), "requests_reaching_server": new_requests}},
+        {
+            "system": system,
+            "task": "sequential",
+            "metrics": {"tokens_per_s": round(seq_tps, 1), "wall_s": round(seq_s, 2), "tokens": seq_tokens},
+        },
+        {
+            "system": system,
+            "task": f"concurrency_{args.concurrency}",
+            "metrics": {
+                "tokens_per_s": round(conc_tps, 1),
+                "wall_s": round(conc_s, 2),
+                "tokens": conc_tokens,
+                "speedup": round(ratio, 2),
+            },
+        },
+        {
+            "system": system,
+            "task": "cached_rerun",
+            "metrics": {"wall_s": round(cached_s, 3), "requests_reaching_server": new_requests},
+        },
     ]
-    path = write_results("llm_throughput", rows, command="python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])]), wall_s=time.perf_counter() - t_all, out_dir=args.out_dir)
+    path = write_results(
+        "llm_throughput",
+        rows,
+        command="python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])]),
+        wall_s=time.perf_counter() - t_all,
+        out_dir=args.out_dir,
+    )
     print(f"sequential      {seq_tps:7.1f} tok/s  ({seq_tokens} tokens in {seq_s:.1f}s)")
     print(f"concurrency {args.concurrency:<3} {conc_tps:7.1f} tok/s  ({conc_tokens} tokens in {conc_s:.1f}s)")
     print(f"ratio           {ratio:7.2f}x  (target >= 5x: {'met' if ratio >= 5 else 'MISSED'})")

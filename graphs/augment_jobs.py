@@ -97,17 +97,12 @@ def inputs_for(
     )
 
 
-_DEFAULT_GENERATION_POLICY = GenerationPolicy()
-_DEFAULT_HYRE_CONFIG = HyReConfig()
-_DEFAULT_RENDER_CONFIG = RenderConfig()
-
-
 def build_graph(
     llm: ChatModel,
-    config: HyReConfig = _DEFAULT_HYRE_CONFIG,
+    config: HyReConfig = HyReConfig(),
     *,
-    policy: GenerationPolicy = _DEFAULT_GENERATION_POLICY,
-    render_config: RenderConfig = _DEFAULT_RENDER_CONFIG,
+    policy: GenerationPolicy = GenerationPolicy(),
+    render_config: RenderConfig = RenderConfig(),
     retry: RetryPolicy = DEFAULT_RETRY,
     checkpointer: Any = None,
 ):
@@ -120,7 +115,9 @@ def build_graph(
             raise DataError("augment_jobs needs at least one few-shot example pair (examples)")
         fp = input_fingerprint(state["docs"], state["examples"], state.get("kind", "job"), settings_key)
         check_fingerprint(state, fp)
-        get_stream_writer()({"event": "start", "documents": len(state["docs"]), "done": len(state.get("results") or {})})
+        get_stream_writer()(
+            {"event": "start", "documents": len(state["docs"]), "done": len(state.get("results") or {})}
+        )
         return {"fingerprint": fp}
 
     def hyre_batch(task: HyReTask) -> dict:
@@ -135,7 +132,15 @@ def build_graph(
                 results[doc.id] = rows_of([out])[0]
             else:
                 failures[doc.id] = outcome.problem or "failed"
-            writer({"event": "document", "id": doc.id, "ok": outcome.ok, "problem": outcome.problem, "attempts": outcome.attempts})
+            writer(
+                {
+                    "event": "document",
+                    "id": doc.id,
+                    "ok": outcome.ok,
+                    "problem": outcome.problem,
+                    "attempts": outcome.attempts,
+                }
+            )
         writer({"event": "batch", "index": task["index"], "batches": task["batches"]})
         return {"results": results, "failures": failures}
 

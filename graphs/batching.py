@@ -203,9 +203,16 @@ def run_graph(
     if getattr(graph, "checkpointer", None):
         snap = graph.get_state(config)
         if snap.next:  # stopped mid-run: resume from the checkpoint
+            changed = sorted(k for k, v in inputs.items() if k in snap.values and snap.values[k] != v)
+            if changed:
+                raise AgenticMatchError(
+                    f"run {run_id!r} stopped part-way with other input ({', '.join(changed)} differ); "
+                    "rerun it with the same input to resume it, or use another --run-id"
+                )
             payload = None
     final: dict = {}
-    for mode, part in graph.stream(payload, config, stream_mode=["updates", "custom", "values"]):
+    # "sync": a finished batch is on disk before the next step, so a killed process loses none.
+    for mode, part in graph.stream(payload, config, stream_mode=["updates", "custom", "values"], durability="sync"):
         if mode == "values":
             final = dict(part)
         elif on_event is not None:

@@ -17,6 +17,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy
 
 from agentic_match.augment.clean import CleanConfig, clean_resume
+from agentic_match.augment.esco import EscoStandardizer, standardize_documents
 from agentic_match.augment.generation import ChatModel, GenerationPolicy
 from agentic_match.data.render import RenderConfig
 from agentic_match.data.schema import Document
@@ -61,41 +62,54 @@ def inputs_for(resumes: Sequence[Document], *, output_path: str | None = None, b
     return CleanState(docs=rows_of(list(resumes)), batch_size=batch_size, output_path=output_path)
 
 
-_DEFAULT_CLEAN_CONFIG = CleanConfig()
-_DEFAULT_GENERATION_POLICY = GenerationPolicy()
-_DEFAULT_RENDER_CONFIG = RenderConfig()
-
-
 def build_graph(
     llm: ChatModel,
-    config: CleanConfig = _DEFAULT_CLEAN_CONFIG,
+    config: CleanConfig = CleanConfig(),
     *,
-    policy: GenerationPolicy = _DEFAULT_GENERATION_POLICY,
-    render_config: RenderConfig = _DEFAULT_RENDER_CONFIG,
+    policy: GenerationPolicy = GenerationPolicy(),
+    render_config: RenderConfig = RenderConfig(),
     retry: RetryPolicy = DEFAULT_RETRY,
+    esco: EscoStandardizer | None = None,
     checkpointer: Any = None,
 ):
-    """The compiled ``clean_resumes`` graph over the injected client and settings."""
-    settings_key = input_fingerprint(config.__dict__, policy.__dict__, render_config.fingerprint())
+    """The compiled ``clean_resumes`` graph over the injected client and settings.
+
+    With ``esco``, each cleaned resume's current title is also mapped to its nearest ESCO
+    occupation and that occupation's skills (``metadata["esco"]``).
+    """
+    settings_key = input_fingerprint(config.__dict__, policy.__dict__, render_config.fingerprint(), esco is not None)
 
     def prepare(state: CleanState) -> dict:
         check_unique_ids(state["docs"], "clean_resumes input")
         fp = input_fingerprint(state["docs"], settings_key)
         check_fingerprint(state, fp)
-        get_stream_writer()({"event": "start", "documents": len(state["docs"]), "done": len(state.get("results") or {})})
+        get_stream_writer()(
+            {"event": "start", "documents": len(state["docs"]), "done": len(state.get("results") or {})}
+        )
         return {"fingerprint": fp}
 
     def clean_batch(task: BatchTask) -> dict:
         writer = get_stream_writer()
-        results, failures = {}, {}
+        cleaned, failures = [], {}
         for row in task["batch"]:
             resume = doc_of(row, "resume")
             out, outcome = clean_resume(llm, resume, config, policy=policy, render_config=render_config)
             if outcome.ok:
-                results[resume.id] = rows_of([out])[0]
+                cleaned.append(out)
             else:
                 failures[resume.id] = outcome.problem or "failed"
-            writer({"event": "document", "id": resume.id, "ok": outcome.ok, "problem": outcome.problem, "attempts": outcome.attempts})
+            writer(
+                {
+                    "event": "document",
+                    "id": resume.id,
+                    "ok": outcome.ok,
+                    "problem": outcome.problem,
+                    "attempts": outcome.attempts,
+                }
+            )
+        if esco is not None and cleaned:
+            cleaned = standardize_documents(esco, cleaned)
+        results = {d.id: row for d, row in zip(cleaned, rows_of(cleaned))}
         writer({"event": "batch", "index": task["index"], "batches": task["batches"]})
         return {"results": results, "failures": failures}
 

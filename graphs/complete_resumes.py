@@ -86,17 +86,12 @@ def inputs_for(
     return CompleteState(docs=rows_of(list(resumes)), interacted=inter, batch_size=batch_size, output_path=output_path)
 
 
-_DEFAULT_COMPLETION_CONFIG = CompletionConfig()
-_DEFAULT_GENERATION_POLICY = GenerationPolicy()
-_DEFAULT_RENDER_CONFIG = RenderConfig()
-
-
 def build_graph(
     llm: ChatModel,
-    config: CompletionConfig = _DEFAULT_COMPLETION_CONFIG,
+    config: CompletionConfig = CompletionConfig(),
     *,
-    policy: GenerationPolicy = _DEFAULT_GENERATION_POLICY,
-    render_config: RenderConfig = _DEFAULT_RENDER_CONFIG,
+    policy: GenerationPolicy = GenerationPolicy(),
+    render_config: RenderConfig = RenderConfig(),
     retry: RetryPolicy = DEFAULT_RETRY,
     checkpointer: Any = None,
 ):
@@ -107,7 +102,9 @@ def build_graph(
         check_unique_ids(state["docs"], "complete_resumes input")
         fp = input_fingerprint(state["docs"], state.get("interacted") or {}, settings_key)
         check_fingerprint(state, fp)
-        get_stream_writer()({"event": "start", "documents": len(state["docs"]), "done": len(state.get("results") or {})})
+        get_stream_writer()(
+            {"event": "start", "documents": len(state["docs"]), "done": len(state.get("results") or {})}
+        )
         return {"fingerprint": fp}
 
     def complete_batch(task: CompleteTask) -> dict:
@@ -120,10 +117,22 @@ def build_graph(
             if outcome.ok and outcome.value is not None:
                 results[resume.id] = rows_of([out])[0]
                 rep = fabrication_report(resume, outcome.value.skills, jobs[: config.max_jobs], config.method)
-                fabrication[resume.id] = {"method": rep.method, "supported": rep.supported, "unsupported": rep.unsupported}
+                fabrication[resume.id] = {
+                    "method": rep.method,
+                    "supported": rep.supported,
+                    "unsupported": rep.unsupported,
+                }
             else:
                 failures[resume.id] = outcome.problem or "failed"
-            writer({"event": "document", "id": resume.id, "ok": outcome.ok, "problem": outcome.problem, "attempts": outcome.attempts})
+            writer(
+                {
+                    "event": "document",
+                    "id": resume.id,
+                    "ok": outcome.ok,
+                    "problem": outcome.problem,
+                    "attempts": outcome.attempts,
+                }
+            )
         writer({"event": "batch", "index": task["index"], "batches": task["batches"]})
         return {"results": results, "failures": failures, "fabrication": fabrication}
 

@@ -34,8 +34,13 @@ class FakeLLMServer:
                     self.wfile.write(json.dumps({"error": {"message": f"scripted {reply}"}}).encode())
                     return
                 payload = {
-                    "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+                    "id": "x",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}
+                    ],
                     "usage": {"prompt_tokens": 3, "completion_tokens": len(reply.split()), "total_tokens": 3},
                 }
                 data = json.dumps(payload).encode()

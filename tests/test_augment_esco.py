@@ -124,6 +124,21 @@ def test_llm_pick_and_fence(esco_dir):
     assert msg.count("</document>") == 2
 
 
+def test_clean_graph_adds_esco(esco_dir):
+    from agentic_match.data.schema import Document
+    from graphs import clean_resumes
+
+    class Cleaner:
+        def structured(self, messages, schema, **kw):
+            return schema(current_title="ICU staff nurse", skills=["triage"])
+
+    st = EscoStandardizer(EscoTaxonomy.load(esco_dir), BagOfWords(), skills_per_occupation=2)
+    g = clean_resumes.build_graph(Cleaner(), esco=st)
+    final = g.invoke(clean_resumes.inputs_for([Document("r1", "resume", text="Nurse. Triage.")]))
+    meta = final["results"]["r1"]["metadata"]["esco"]
+    assert meta["occupation_id"] == "occ/nurse" and len(meta["skills"]) == 2
+
+
 def test_shared_esco_files_load_when_present():
     from pathlib import Path
 
@@ -147,15 +162,26 @@ def test_real_encoder_on_a_slice_of_esco(tmp_path):
         pytest.skip("shared ESCO copy not present")
     keep = ("nurse", "software developer", "chef", "accountant", "truck driver")
     for name, n in (("occupations.csv", 150), ("skills.csv", 150)):
-        with open(base / name, encoding="utf-8", newline="") as f, open(tmp_path / name, "w", encoding="utf-8", newline="") as out:
+        with (
+            open(base / name, encoding="utf-8", newline="") as f,
+            open(tmp_path / name, "w", encoding="utf-8", newline="") as out,
+        ):
             rows = list(csv.DictReader(f))
             # A small slice, plus the occupations the titles should land on.
-            picked = rows[:n] + [r for r in rows[n:] if name == "occupations.csv" and r["description"].lower().startswith(keep)]
+            picked = rows[:n] + [
+                r for r in rows[n:] if name == "occupations.csv" and r["description"].lower().startswith(keep)
+            ]
             w = csv.DictWriter(out, ["id", "description"])
             w.writeheader()
             w.writerows(picked)
     enc = BiEncoder.load("all-minilm-l6-v2")
-    st = EscoStandardizer(EscoTaxonomy.load(tmp_path), enc, skills_per_occupation=5, cache_dir=tmp_path / "c", encoder_id=enc.fingerprint())
+    st = EscoStandardizer(
+        EscoTaxonomy.load(tmp_path),
+        enc,
+        skills_per_occupation=5,
+        cache_dir=tmp_path / "c",
+        encoder_id=enc.fingerprint(),
+    )
     matches = st.map_titles(["Registered Nurse (ICU)", "Senior Software Engineer", "Head Chef"])
     for m, word in zip(matches, ("nurse", "software", "chef")):
         assert word in m.occupation.description.lower()[:120], (m.title, m.occupation.label)

@@ -40,7 +40,9 @@ def test_formulas():
     manual = s.w(torch.cat([z + x, z - x, z * x], -1)).squeeze(-1)
     assert torch.allclose(s(z, x), manual)
     pos, neg = torch.tensor([2.0, 0.0]), torch.tensor([0.0, 0.0])
-    assert torch.isclose(BPRLoss()(pos, neg), -(torch.log(torch.sigmoid(torch.tensor(2.0))) + torch.log(torch.tensor(0.5))) / 2)
+    assert torch.isclose(
+        BPRLoss()(pos, neg), -(torch.log(torch.sigmoid(torch.tensor(2.0))) + torch.log(torch.tensor(0.5))) / 2
+    )
     g = Generator(DIM)
     torch.nn.init.zeros_(g.net[-1].weight), torch.nn.init.zeros_(g.net[-1].bias)
     assert torch.allclose(g(x), x)  # residual: starts at the identity
@@ -85,7 +87,7 @@ def test_classifier_separates():
 def test_sample_triples_negatives_are_untouched():
     t = sample_triples({0: {1, 2}, 1: {0}}, n_jobs=5, negatives=3, seed=1)
     assert t.shape == (9, 3)
-    for u, p, n in t.tolist():
+    for u, _, n in t.tolist():
         assert n not in ({1, 2} if u == 0 else {0})
 
 
@@ -97,7 +99,12 @@ def test_fit_lgir_ranks_interacted_jobs_higher():
         liked = [f"j{k}" for k in rng.choice(20, size=1 + (u % 6), replace=False)]
         resumes[f"r{u}"] = (np.mean([jobs[j] for j in liked], 0) + 0.1 * rng.normal(size=DIM)).astype(np.float32)
         inter += [Interaction(f"r{u}", j) for j in liked]
-    model = fit_lgir(resumes, jobs, inter, LGIRConfig(few_max=2, many_min=4, gan_epochs=5, classifier_epochs=5, scorer_epochs=40, hidden=16, lr=5e-3))
+    model = fit_lgir(
+        resumes,
+        jobs,
+        inter,
+        LGIRConfig(few_max=2, many_min=4, gan_epochs=5, classifier_epochs=5, scorer_epochs=40, hidden=16, lr=5e-3),
+    )
     assert model.scorer_losses[-1] < model.scorer_losses[0]
     scores = model.score(np.stack(list(resumes.values())), np.stack(list(jobs.values())))
     assert scores.shape == (60, 20)
@@ -106,5 +113,25 @@ def test_fit_lgir_ranks_interacted_jobs_higher():
     pos_mean = np.mean([scores[u, j] for u, j in pos])
     neg_mean = np.mean([scores[u, j] for u in range(60) for j in range(20) if (u, j) not in pos])
     assert pos_mean > neg_mean
+
+    # As a Ranker: resume queries over jobs, and job queries over resumes (same scores).
+    from agentic_match.augment.lgir import LGIRRanker
+    from agentic_match.data.schema import Document
+
+    vecs = {**resumes, **jobs}
+
+    class Lookup:
+        def encode(self, docs):
+            return np.stack([vecs[d.id] for d in docs])
+
+    rdocs = [Document(r, "resume", text=r) for r in list(resumes)[:3]]
+    jdocs = [Document(j, "job", text=j) for j in jobs]
+    ranker = LGIRRanker(model, Lookup())
+    by_resume = ranker.rank(rdocs, jdocs, k=5)
+    assert len(by_resume["r0"]) == 5 and list(by_resume["r0"].values()) == sorted(
+        by_resume["r0"].values(), reverse=True
+    )
+    by_job = ranker.rank(jdocs[:2], rdocs, k=10)
+    assert by_job["j0"]["r1"] == pytest.approx(float(scores[1, 0]))
     with pytest.raises(DataError, match="without an embedding"):
         fit_lgir(resumes, jobs, [Interaction("ghost", "j1")])

@@ -69,8 +69,14 @@ def corpus():
 
 @pytest.mark.parametrize(
     "text,bad",
-    [("", True), ("   \n", True), ("ok", True), ("!!!! ???? ....... ,,,,,,, ;;;;;;", True),
-     ("the " * 40, True), (GOOD, False)],
+    [
+        ("", True),
+        ("   \n", True),
+        ("ok", True),
+        ("!!!! ???? ....... ,,,,,,, ;;;;;;", True),
+        ("the " * 40, True),
+        (GOOD, False),
+    ],
 )
 def test_text_problem(text, bad):
     assert (text_problem(text) is not None) == bad
@@ -161,7 +167,11 @@ def test_complete_resume_src_and_irc(corpus):
 
 
 def test_interacted_jobs_names_unknown_job(corpus):
-    inter = [Interaction("demo-r-001", "demo-j-01"), Interaction("demo-r-001", "demo-j-01"), Interaction("demo-r-002", "nope")]
+    inter = [
+        Interaction("demo-r-001", "demo-j-01"),
+        Interaction("demo-r-001", "demo-j-01"),
+        Interaction("demo-r-002", "nope"),
+    ]
     with pytest.raises(DataError, match=r"inter.jsonl:3 \[job_id\]: unknown job id 'nope'"):
         interacted_jobs(inter, corpus.jobs, source="inter.jsonl")
     got = interacted_jobs(inter[:2], corpus.jobs)
@@ -170,14 +180,40 @@ def test_interacted_jobs_names_unknown_job(corpus):
 
 def test_clean_resume(corpus):
     resume = corpus.resumes["demo-r-001"]
-    cv = CleanCV(current_title="Senior Software Engineer", previous_titles=["Backend Developer"],
-                 education=["B.A. Mathematics, Cedar Crest College"], skills=["Python", "Redis"],
-                 previous_employers=["Cobalt Ridge Software"], sectors=["software"])
+    cv = CleanCV(
+        current_title="Senior Software Engineer",
+        previous_titles=["Backend Developer"],
+        education=["B.A. Mathematics, Cedar Crest College"],
+        skills=["Python", "Redis"],
+        previous_employers=["Cobalt Ridge Software"],
+        sectors=["software"],
+    )
     doc = cleaned_document(resume, cv)
     assert doc.fields["title"] == "Senior Software Engineer" and doc.fields["skills"] == "Python; Redis"
     assert doc.text == render(resume) and doc.metadata["clean"]["sectors"] == ["software"]
     assert cleaned_document(resume, cv, CleanConfig(keep_text=False)).text is None
     out, outcome = clean_resume(ScriptedChat(default=cv.model_dump_json()), resume)
     assert outcome.ok and out.fields["previous_employers"] == "Cobalt Ridge Software"
-    out, outcome = clean_resume(ScriptedChat(default=CleanCV(current_title="").model_dump_json()), resume, policy=GenerationPolicy(attempts=1))
+    out, outcome = clean_resume(
+        ScriptedChat(default=CleanCV(current_title="").model_dump_json()), resume, policy=GenerationPolicy(attempts=1)
+    )
     assert out is resume and "empty record" in outcome.problem
+
+
+def test_echoed_job_is_rejected_then_reported(corpus):
+    from agentic_match.augment.generation import echo_problem
+
+    job = corpus.jobs["demo-j-01"]
+    echo = render(job)
+    assert "repeats the input" in echo_problem(echo, render(job))
+    assert echo_problem(GOOD, render(job)) is None
+    ex = pick_examples(corpus, corpus.label_splits["train"], HyReConfig())
+    out, outcome = hyre_document(ScriptedChat(default=echo), job, ex, policy=GenerationPolicy(attempts=2))
+    assert out is job and "repeats the input" in outcome.problem
+    out, outcome = hyre_document(ScriptedChat(default=echo), job, ex, HyReConfig(max_copied_share=1.0))
+    assert outcome.ok
+
+
+def test_clean_lists_are_deduplicated(corpus):
+    cv = CleanCV(current_title="Engineer", previous_titles=["Engineer", "engineer ", "Developer"])
+    assert cleaned_document(corpus.resumes["demo-r-001"], cv).fields["previous_titles"] == "Engineer; Developer"

@@ -41,7 +41,14 @@ def test_mrr_and_hit_rate_rank_two() -> None:
     run = {"q": {"x": 0.9, "a": 0.5, "y": 0.1}}
     m = score_run(qrels, run, ["mrr@10", "hit_rate@1", "hit_rate@2", "recall@1", "recall@2", "precision@2"])
     assert m == pytest.approx(
-        {"mrr@10": 50.0, "hit_rate@1": 0.0, "hit_rate@2": 100.0, "recall@1": 0.0, "recall@2": 100.0, "precision@2": 50.0}
+        {
+            "mrr@10": 50.0,
+            "hit_rate@1": 0.0,
+            "hit_rate@2": 100.0,
+            "recall@1": 0.0,
+            "recall@2": 100.0,
+            "precision@2": 50.0,
+        }
     )
     assert score_run(qrels, run, ["mrr@1"]) == {"mrr@1": 0.0}
 
@@ -189,8 +196,11 @@ def test_evaluate_full_pool_and_run_file(tmp_path: Path) -> None:
     # nurse correct at rank 1, chef's resume at rank 2, dev's missing from the top
     table = {
         ("j-nurse", "r-nurse"): 3.0,
-        ("j-chef", "r-dev"): 3.0, ("j-chef", "r-chef"): 2.0,
-        ("j-dev", "r-nurse"): 3.0, ("j-dev", "r-chef"): 2.0, ("j-dev", "r-dev"): 1.0,
+        ("j-chef", "r-dev"): 3.0,
+        ("j-chef", "r-chef"): 2.0,
+        ("j-dev", "r-nurse"): 3.0,
+        ("j-dev", "r-chef"): 2.0,
+        ("j-dev", "r-dev"): 1.0,
     }
     ranker = LookupRanker(table)
     result = evaluate(ranker, task, k=100, run_path=tmp_path / "run.json.gz")
@@ -312,8 +322,20 @@ def test_cli_eval_bm25(tmp_path: Path, cli_app) -> None:
     out = tmp_path / "runs" / "bm25.json.gz"
     res = runner.invoke(
         cli_app,
-        ["eval", "--data", str(bench), "--task", "rank_resume", "--split", "test", "--system", "bm25",
-         "--run-out", str(out), "--json"],
+        [
+            "eval",
+            "--data",
+            str(bench),
+            "--task",
+            "rank_resume",
+            "--split",
+            "test",
+            "--system",
+            "bm25",
+            "--run-out",
+            str(out),
+            "--json",
+        ],
     )
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)
@@ -353,23 +375,45 @@ def test_cli_index_build_and_search(tmp_path: Path, cli_app) -> None:
     jobs = _write_jsonl(tmp_path / "jobs.jsonl", [{"id": d.id, "fields": d.fields} for d in corpus.jobs.values()])
     runner = CliRunner()
     out = tmp_path / "idx"
-    res = runner.invoke(cli_app, ["index", "build", "--docs", str(resumes), "--kind", "resume", "--out", str(out),
-                                  "--encoder", "all-minilm-l6-v2", "--type", "hnsw"])
+    res = runner.invoke(
+        cli_app,
+        [
+            "index",
+            "build",
+            "--docs",
+            str(resumes),
+            "--kind",
+            "resume",
+            "--out",
+            str(out),
+            "--encoder",
+            "all-minilm-l6-v2",
+            "--type",
+            "hnsw",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "indexed 4 resumes" in res.output
     meta = json.loads((out / "meta.json").read_text())
     assert meta["info"]["encoder"] == "all-minilm-l6-v2" and meta["info"]["kind"] == "resume"
 
-    res = runner.invoke(cli_app, ["index", "search", "--index", str(out), "--text", "head chef for a restaurant kitchen",
-                                  "-k", "2", "--json"])
+    res = runner.invoke(
+        cli_app,
+        ["index", "search", "--index", str(out), "--text", "head chef for a restaurant kitchen", "-k", "2", "--json"],
+    )
     assert res.exit_code == 0, res.output
     assert next(iter(json.loads(res.stdout)["text"])) == "r-chef"
 
-    res = runner.invoke(cli_app, ["index", "search", "--index", str(out), "--query-file", str(jobs), "-k", "1", "--json"])
+    res = runner.invoke(
+        cli_app, ["index", "search", "--index", str(out), "--query-file", str(jobs), "-k", "1", "--json"]
+    )
     assert res.exit_code == 0, res.output
     run = json.loads(res.stdout)
     assert {q: next(iter(d)) for q, d in run.items()} == {
-        "j-nurse": "r-nurse", "j-chef": "r-chef", "j-dev": "r-dev", "j-acct": "r-acct"
+        "j-nurse": "r-nurse",
+        "j-chef": "r-chef",
+        "j-dev": "r-dev",
+        "j-acct": "r-acct",
     }
     res = runner.invoke(cli_app, ["index", "search", "--index", str(out), "--text", "chef"])
     assert res.exit_code == 0 and "r-chef" in res.output

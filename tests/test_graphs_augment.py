@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 from langgraph.types import RetryPolicy
 
+from agentic_match.augment.clean import CleanCV
 from agentic_match.augment.completion import CompletionConfig, interacted_jobs
 from agentic_match.augment.hyre import HyReConfig, pick_examples
 from agentic_match.data import (
@@ -85,8 +86,12 @@ def test_augment_jobs_writes_every_job_once(tmp_path, corpus, examples):
     with checkpointer_at(tmp_path / "ck.sqlite") as saver:
         g = augment_jobs.build_graph(llm, checkpointer=saver)
         out = tmp_path / "jobs.hyre.jsonl"
-        final = run_graph(g, augment_jobs.inputs_for(jobs, examples, output_path=str(out), batch_size=3), "r1",
-                          on_event=lambda m, p: events.append((m, p)))
+        final = run_graph(
+            g,
+            augment_jobs.inputs_for(jobs, examples, output_path=str(out), batch_size=3),
+            "r1",
+            on_event=lambda m, p: events.append((m, p)),
+        )
     assert len(final["results"]) == 7 and not final["failures"]
     rows = _rows(out)
     assert [r["id"] for r in rows] == [j.id for j in jobs]
@@ -120,6 +125,9 @@ def test_interrupted_run_resumes_with_each_job_done_once(tmp_path, corpus, examp
         with pytest.raises(LLMUnavailableError):
             run_graph(augment_jobs.build_graph(dying, retry=FAST_RETRY, checkpointer=saver), inputs, "run-x")
         assert not out.exists()
+        other = augment_jobs.inputs_for(jobs[:3], examples, output_path=str(out), batch_size=2)
+        with pytest.raises(AgenticMatchError, match="stopped part-way with other input"):
+            run_graph(augment_jobs.build_graph(FakeChat(), checkpointer=saver), other, "run-x")
     healthy = FakeChat(memo=memo)
     with checkpointer_at(tmp_path / "ck.sqlite") as saver:  # a new process: new connection, new client
         final = run_graph(augment_jobs.build_graph(healthy, retry=FAST_RETRY, checkpointer=saver), inputs, "run-x")
@@ -163,9 +171,11 @@ def test_complete_resumes_irc_graph(tmp_path, corpus):
 
 def test_clean_resumes_graph(tmp_path, corpus):
     resumes = list(corpus.resumes.values())[:3]
-    reply = '{"current_title": "Engineer", "previous_titles": [], "education": [], "skills": ["Python"], "previous_employers": [], "sectors": ["software"]}'
+    reply = CleanCV(current_title="Engineer", skills=["Python"], sectors=["software"]).model_dump_json()
     out = tmp_path / "resumes.clean.jsonl"
-    final = clean_resumes.build_graph(FakeChat(reply=lambda k: reply)).invoke(clean_resumes.inputs_for(resumes, output_path=str(out)))
+    final = clean_resumes.build_graph(FakeChat(reply=lambda k: reply)).invoke(
+        clean_resumes.inputs_for(resumes, output_path=str(out))
+    )
     assert len(final["results"]) == 3
     assert all(r["fields"]["title"] == "Engineer" and r["fields"]["sectors"] == "software" for r in _rows(out))
 
@@ -224,8 +234,24 @@ def test_cli_augment_clean_and_rerun_sends_nothing(tmp_path, corpus):
     write_interactions(data / "interactions.jsonl", corpus.interactions)
     with FakeLLMServer() as server:
         server.default = GEN
-        base = ["--set", f"llm.base_url={server.base_url}", "--set", f"cache_dir={tmp_path / 'cache'}", "--set", f"run_dir={tmp_path / 'runs'}"]
-        args = [*base, "augment", "--jobs", str(data / "jobs.jsonl"), "--resumes", str(data / "resumes.jsonl"), "--labels", str(data / "labels.jsonl")]
+        base = [
+            "--set",
+            f"llm.base_url={server.base_url}",
+            "--set",
+            f"cache_dir={tmp_path / 'cache'}",
+            "--set",
+            f"run_dir={tmp_path / 'runs'}",
+        ]
+        args = [
+            *base,
+            "augment",
+            "--jobs",
+            str(data / "jobs.jsonl"),
+            "--resumes",
+            str(data / "resumes.jsonl"),
+            "--labels",
+            str(data / "labels.jsonl"),
+        ]
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 0, r.output
         assert f"{len(corpus.jobs)} augmented, 0 failed" in r.output
@@ -233,7 +259,7 @@ def test_cli_augment_clean_and_rerun_sends_nothing(tmp_path, corpus):
         n = len(server.requests)
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 0 and len(server.requests) == n, r.output
-        server.default = '{"current_title": "Engineer", "previous_titles": [], "education": [], "skills": ["Python"], "previous_employers": [], "sectors": []}'
+        server.default = CleanCV(current_title="Engineer", skills=["Python"]).model_dump_json()
         write_documents(data / "few.jsonl", list(corpus.resumes.values())[:2])
         r = CliRunner().invoke(app, [*base, "clean", "--resumes", str(data / "few.jsonl")])
         assert r.exit_code == 0, r.output
@@ -255,19 +281,38 @@ def test_cli_same_command_finishes_after_server_failure(tmp_path, corpus):
     write_documents(data / "jobs.jsonl", corpus.jobs.values())
     write_documents(data / "resumes.jsonl", corpus.resumes.values())
     write_labels(data / "labels.jsonl", corpus.labels)
-    cmd = ["augment", "--jobs", str(data / "jobs.jsonl"), "--resumes", str(data / "resumes.jsonl"),
-           "--labels", str(data / "labels.jsonl"), "--run-id", "cli-kill", "--batch-size", "5"]
+    cmd = [
+        "augment",
+        "--jobs",
+        str(data / "jobs.jsonl"),
+        "--resumes",
+        str(data / "resumes.jsonl"),
+        "--labels",
+        str(data / "labels.jsonl"),
+        "--run-id",
+        "cli-kill",
+        "--batch-size",
+        "5",
+    ]
 
     def opts(server):
-        return ["--set", f"llm.base_url={server.base_url}", "--set", "llm.max_retries=0",
-                "--set", f"cache_dir={tmp_path / 'cache'}", "--set", f"run_dir={tmp_path / 'runs'}"]
+        return [
+            "--set",
+            f"llm.base_url={server.base_url}",
+            "--set",
+            "llm.max_retries=0",
+            "--set",
+            f"cache_dir={tmp_path / 'cache'}",
+            "--set",
+            f"run_dir={tmp_path / 'runs'}",
+        ]
 
     with FakeLLMServer() as dying:
         dying.replies = [GEN] * 7 + [503] * 1000  # the server "dies" after 7 answers
         r = CliRunner().invoke(app, [*opts(dying), *cmd])
     assert r.exit_code != 0 and isinstance(r.exception, LLMUnavailableError), r.output
     assert not (data / "jobs.hyre.jsonl").exists()
-    answered = sum(1 for _ in range(7))
+    answered = 7
     with FakeLLMServer() as fresh:
         fresh.default = GEN
         r = CliRunner().invoke(app, [*opts(fresh), *cmd])
@@ -277,3 +322,30 @@ def test_cli_same_command_finishes_after_server_failure(tmp_path, corpus):
     assert len(fresh.requests) == n - answered  # nothing answered before the failure was asked again
     rows = _rows(data / "jobs.hyre.jsonl")
     assert len(rows) == n and all(x["text"].count(HyReConfig().separator) == 1 for x in rows)
+
+
+def test_langgraph_json_factories_resolve(monkeypatch, tmp_path):
+    import importlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = json.loads((root / "langgraph.json").read_text())
+    assert set(spec["graphs"]) == {"augment_jobs", "complete_resumes", "clean_resumes"}
+    with FakeLLMServer() as server:
+        monkeypatch.setenv("AGENTIC_MATCH_LLM__BASE_URL", server.base_url)
+        monkeypatch.setenv("AGENTIC_MATCH_CACHE_DIR", str(tmp_path))
+        for name, ref in spec["graphs"].items():
+            path, func = ref.split(":")
+            module = importlib.import_module(path.removeprefix("./").removesuffix(".py").replace("/", "."))
+            graph = getattr(module, func)()
+            assert graph.name == name and "prepare" in graph.nodes
+
+
+def test_reverse_direction_augments_resumes(tmp_path, corpus, examples):
+    resumes = list(corpus.resumes.values())[:3]
+    out = tmp_path / "resumes.hyre.jsonl"
+    final = augment_jobs.build_graph(FakeChat()).invoke(augment_jobs.inputs_for(resumes, examples, output_path=str(out)))
+    rows = _rows(out)
+    assert len(final["results"]) == 3 and all("## hypothetical job post" in r["text"] for r in rows)
+    with pytest.raises(AgenticMatchError, match="all be jobs or all resumes"):
+        augment_jobs.inputs_for([resumes[0], corpus.jobs["demo-j-01"]], examples)

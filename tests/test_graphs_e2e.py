@@ -38,7 +38,9 @@ HYRE = HyReConfig(max_tokens=48, example_chars=600, job_chars=800)
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory):
     cache = tmp_path_factory.mktemp("am-graphs-cache")
-    return load_settings(overrides={"cache_dir": str(cache), "llm": {"max_concurrency": 4, "max_retries": 1, "timeout_s": 60}})
+    return load_settings(
+        overrides={"cache_dir": str(cache), "llm": {"max_concurrency": 4, "max_retries": 1, "timeout_s": 60}}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +72,17 @@ def test_kill_server_mid_augment_then_resume_exactly_once(settings, live, tmp_pa
             return c
 
     base = client_for(settings, info)
-    dying = KillAfterThree(info.base_url, info.api_key, info.model, cache=base.cache, cache_namespace=base.cache_namespace,
-                           max_concurrency=4, timeout_s=60, max_retries=1, sampling=base.sampling)
+    dying = KillAfterThree(
+        info.base_url,
+        info.api_key,
+        info.model,
+        cache=base.cache,
+        cache_namespace=base.cache_namespace,
+        max_concurrency=4,
+        timeout_s=60,
+        max_retries=1,
+        sampling=base.sampling,
+    )
     try:
         with checkpointer_at(ckpt) as saver, pytest.raises(LLMUnavailableError):
             run_graph(augment_jobs.build_graph(dying, HYRE, retry=FAST_RETRY, checkpointer=saver), inputs, "e2e-kill")
@@ -87,7 +98,9 @@ def test_kill_server_mid_augment_then_resume_exactly_once(settings, live, tmp_pa
     assert info2.pid != info.pid
     client = client_for(settings, info2)
     with checkpointer_at(ckpt) as saver:
-        final = run_graph(augment_jobs.build_graph(client, HYRE, retry=FAST_RETRY, checkpointer=saver), inputs, "e2e-kill")
+        final = run_graph(
+            augment_jobs.build_graph(client, HYRE, retry=FAST_RETRY, checkpointer=saver), inputs, "e2e-kill"
+        )
     sent = request_count(info2.root_url)
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == [j.id for j in jobs]

@@ -51,22 +51,28 @@ class CleanConfig:
     keep_text: bool = True
 
 
-_DEFAULT_CLEAN_CONFIG = CleanConfig()
-_DEFAULT_GENERATION_POLICY = GenerationPolicy()
-_DEFAULT_RENDER_CONFIG = RenderConfig()
-
-
-def clean_messages(resume: Document, config: CleanConfig = _DEFAULT_CLEAN_CONFIG, render_config: RenderConfig = _DEFAULT_RENDER_CONFIG) -> list[dict[str, str]]:
+def clean_messages(
+    resume: Document, config: CleanConfig = CleanConfig(), render_config: RenderConfig = RenderConfig()
+) -> list[dict[str, str]]:
     """Chat messages asking for the structured record of ``resume``."""
     rcfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.resume_chars})
     return [{"role": "user", "content": prompts.render("clean", resume=data_block(render(resume, rcfg), "resume"))}]
 
 
 def _join(items: list[str]) -> str:
-    return "; ".join(x.strip() for x in items if x.strip())
+    # Small models repeat list items; keep the first of each (case-insensitive).
+    seen: set[str] = set()
+    kept = []
+    for x in (i.strip() for i in items):
+        if x and x.lower() not in seen:
+            seen.add(x.lower())
+            kept.append(x)
+    return "; ".join(kept)
 
 
-def cleaned_document(resume: Document, cv: CleanCV, config: CleanConfig = _DEFAULT_CLEAN_CONFIG, *, attempts: int = 1) -> Document:
+def cleaned_document(
+    resume: Document, cv: CleanCV, config: CleanConfig = CleanConfig(), *, attempts: int = 1
+) -> Document:
     """The structured document of ``resume`` (empty parts of the record left out)."""
     fields = {
         "title": cv.current_title.strip(),
@@ -94,14 +100,19 @@ def _cv_problem(cv: CleanCV) -> str | None:
 def clean_resume(
     llm: ChatModel,
     resume: Document,
-    config: CleanConfig = _DEFAULT_CLEAN_CONFIG,
+    config: CleanConfig = CleanConfig(),
     *,
-    policy: GenerationPolicy = _DEFAULT_GENERATION_POLICY,
-    render_config: RenderConfig = _DEFAULT_RENDER_CONFIG,
+    policy: GenerationPolicy = GenerationPolicy(),
+    render_config: RenderConfig = RenderConfig(),
 ) -> tuple[Document, Outcome[CleanCV]]:
     """One checked clean-up; a failed one returns ``resume`` unchanged."""
     outcome = generate_structured(
-        llm, clean_messages(resume, config, render_config), CleanCV, policy=policy, check=_cv_problem, max_tokens=config.max_tokens
+        llm,
+        clean_messages(resume, config, render_config),
+        CleanCV,
+        policy=policy,
+        check=_cv_problem,
+        max_tokens=config.max_tokens,
     )
     if not outcome.ok or outcome.value is None:
         return resume, outcome

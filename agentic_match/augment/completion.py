@@ -37,7 +37,38 @@ INFERRED_FIELD = "inferred"
 _WORD = re.compile(r"[^\W_]+(?:[+#.][^\W_]*)*|[+#]+", re.UNICODE)
 # Words that carry no skill on their own ("management of", "skills in").
 _STOP = frozenset(
-    ["a", "an", "and", "or", "of", "the", "in", "on", "for", "with", "to", "by", "at", "as", "from", "skill", "skills", "experience", "knowledge", "strong", "good", "excellent", "basic", "advanced", "proficiency", "proficient", "using", "use", "working", "work"]
+    [
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "the",
+        "in",
+        "on",
+        "for",
+        "with",
+        "to",
+        "by",
+        "at",
+        "as",
+        "from",
+        "skill",
+        "skills",
+        "experience",
+        "knowledge",
+        "strong",
+        "good",
+        "excellent",
+        "basic",
+        "advanced",
+        "proficiency",
+        "proficient",
+        "using",
+        "use",
+        "working",
+        "work",
+    ]
 )
 
 
@@ -97,16 +128,11 @@ def interacted_jobs(
     return out
 
 
-_DEFAULT_COMPLETION_CONFIG = CompletionConfig()
-_DEFAULT_GENERATION_POLICY = GenerationPolicy()
-_DEFAULT_RENDER_CONFIG = RenderConfig()
-
-
 def completion_messages(
     resume: Document,
     jobs: Sequence[Document] = (),
-    config: CompletionConfig = _DEFAULT_COMPLETION_CONFIG,
-    render_config: RenderConfig = _DEFAULT_RENDER_CONFIG,
+    config: CompletionConfig = CompletionConfig(),
+    render_config: RenderConfig = RenderConfig(),
 ) -> list[dict[str, str]]:
     """Chat messages of an SRC (``jobs`` ignored) or IRC completion of ``resume``."""
     rcfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.resume_chars})
@@ -136,7 +162,9 @@ def inferred_text(output: CompletionOutput) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def completed_document(resume: Document, output: CompletionOutput, method: CompletionMethod, *, attempts: int = 1) -> Document:
+def completed_document(
+    resume: Document, output: CompletionOutput, method: CompletionMethod, *, attempts: int = 1
+) -> Document:
     """``resume`` plus the ``inferred`` field; the user's own fields and text are untouched."""
     fields = {**_without_inferred(resume).fields, INFERRED_FIELD: inferred_text(output)}
     meta = {
@@ -162,14 +190,16 @@ def complete_resume(
     llm: ChatModel,
     resume: Document,
     jobs: Sequence[Document] = (),
-    config: CompletionConfig = _DEFAULT_COMPLETION_CONFIG,
+    config: CompletionConfig = CompletionConfig(),
     *,
-    policy: GenerationPolicy = _DEFAULT_GENERATION_POLICY,
-    render_config: RenderConfig = _DEFAULT_RENDER_CONFIG,
+    policy: GenerationPolicy = GenerationPolicy(),
+    render_config: RenderConfig = RenderConfig(),
 ) -> tuple[Document, Outcome[CompletionOutput]]:
     """One checked SRC / IRC completion; a failed one returns ``resume`` unchanged."""
     msgs = completion_messages(resume, jobs, config, render_config)
-    outcome = generate_structured(llm, msgs, CompletionOutput, policy=policy, check=_output_problem, max_tokens=config.max_tokens)
+    outcome = generate_structured(
+        llm, msgs, CompletionOutput, policy=policy, check=_output_problem, max_tokens=config.max_tokens
+    )
     if not outcome.ok or outcome.value is None:
         return resume, outcome
     return completed_document(resume, outcome.value, config.method, attempts=outcome.attempts), outcome
@@ -215,7 +245,9 @@ class FabricationReport:
         return len(self.unsupported) / self.total if self.total else 0.0
 
 
-def fabrication_report(resume: Document, skills: Sequence[str], jobs: Sequence[Document] = (), method: str = "src") -> FabricationReport:
+def fabrication_report(
+    resume: Document, skills: Sequence[str], jobs: Sequence[Document] = (), method: str = "src"
+) -> FabricationReport:
     """Check each generated skill against the resume (and, for any method, the given jobs).
 
     The evidence is the resume as the user wrote it (any ``inferred`` field excluded) plus

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 
 import prompts
 from agentic_match.augment.generation import ChatModel, data_block
+from agentic_match.data.schema import Document
 from agentic_match.errors import ConfigError, DataError, Problem, StructuredOutputError
 
 ESCO_DIR_ENV = "AGENTIC_MATCH_ESCO_DIR"
@@ -95,7 +96,9 @@ def load_esco_csv(path: str | Path) -> list[EscoEntry]:
         reader = csv.DictReader(f)
         missing = {"id", "description"} - set(reader.fieldnames or [])
         if missing:
-            raise DataError(Problem(str(p), 1, None, f"missing column(s) {', '.join(sorted(missing))}; expected: id, description"))
+            raise DataError(
+                Problem(str(p), 1, None, f"missing column(s) {', '.join(sorted(missing))}; expected: id, description")
+            )
         for row in reader:
             line = reader.line_num
             rid, desc = (row.get("id") or "").strip(), (row.get("description") or "").strip()
@@ -178,8 +181,11 @@ class EscoMatch:
     def to_metadata(self) -> dict:
         """A JSON-able summary for ``Document.metadata["esco"]``."""
         return {
-            "occupation_id": self.occupation.id, "occupation": self.occupation.label, "score": round(self.score, 4),
-            "skills": [{"id": s.id, "label": s.label} for s, _ in self.skills], "skills_from": self.skills_from,
+            "occupation_id": self.occupation.id,
+            "occupation": self.occupation.label,
+            "score": round(self.score, 4),
+            "skills": [{"id": s.id, "label": s.label} for s, _ in self.skills],
+            "skills_from": self.skills_from,
         }
 
 
@@ -270,10 +276,16 @@ class EscoStandardizer:
         for t, row in zip(titles, sims):
             top = np.argsort(-row)[: self.top_k]
             skills, source = self.occupation_skills(int(top[0]))
-            out.append(EscoMatch(
-                title=t, occupation=self.taxonomy.occupations[top[0]], score=float(row[top[0]]),
-                candidates=[(self.taxonomy.occupations[k], float(row[k])) for k in top], skills=skills, skills_from=source,
-            ))
+            out.append(
+                EscoMatch(
+                    title=t,
+                    occupation=self.taxonomy.occupations[top[0]],
+                    score=float(row[top[0]]),
+                    candidates=[(self.taxonomy.occupations[k], float(row[k])) for k in top],
+                    skills=skills,
+                    skills_from=source,
+                )
+            )
         return out
 
 
@@ -290,7 +302,9 @@ def esco_messages(title: str, candidates: Sequence[EscoEntry], chars: int = 240)
     return [{"role": "user", "content": text}]
 
 
-def choose_occupation(llm: ChatModel, standardizer: EscoStandardizer, match: EscoMatch, *, max_tokens: int = 16) -> EscoMatch:
+def choose_occupation(
+    llm: ChatModel, standardizer: EscoStandardizer, match: EscoMatch, *, max_tokens: int = 16
+) -> EscoMatch:
     """Let the LLM re-pick among ``match.candidates`` (skills follow the new pick).
 
     The embedding pick is kept when the model answers 0, a number out of range, or no
@@ -306,3 +320,19 @@ def choose_occupation(llm: ChatModel, standardizer: EscoStandardizer, match: Esc
     occ, score = match.candidates[pick - 1]
     skills, source = standardizer.occupation_skills(standardizer._occ_index[occ.id])
     return EscoMatch(match.title, occ, score, match.candidates, skills, source)
+
+
+def standardize_documents(
+    standardizer: EscoStandardizer, docs: Sequence[Document], title_field: str = "title"
+) -> list[Document]:
+    """Each document with ``metadata["esco"]`` from its ``title_field`` (one batched encode).
+
+    Documents without that field are returned unchanged. Nothing rendered changes: the
+    mapping is a derived annotation, kept in metadata.
+    """
+    todo = [(i, d.fields[title_field].strip()) for i, d in enumerate(docs) if (d.fields.get(title_field) or "").strip()]
+    out = list(docs)
+    for (i, _), m in zip(todo, standardizer.map_titles([t for _, t in todo]), strict=True):
+        d = docs[i]
+        out[i] = Document(d.id, d.kind, d.fields, d.text, {**d.metadata, "esco": m.to_metadata()})
+    return out

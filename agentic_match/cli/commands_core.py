@@ -71,6 +71,12 @@ def serve(
     if port:
         s.server.port = port
     server = ManagedServer(model, s, adapters=adapters)
+    # SIGTERM (kill, systemd, CI) must also leave through the context manager, or the vLLM
+    # process group would outlive us.
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     console.print("starting vLLM (first start converts a GGUF model once; about a minute on CPU)...")
     with server as info:
         console.print(f"[bold green]ready[/] base_url={info.base_url} model={info.model}", highlight=False)

@@ -18,7 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentic_match.data import io
+from agentic_match.data.benchmark import load_benchmark
+from agentic_match.data.io import load_documents, load_interactions, load_labels
 from agentic_match.data.render import render
 from agentic_match.data.schema import Corpus, Document, Interaction, Label
 from agentic_match.data.validate import infer_kind, is_dataset_dir, validate_paths
@@ -134,16 +135,16 @@ def _corpus_stats(corpus: Corpus) -> dict[str, Any]:
 def _path_stats(path: Path) -> tuple[dict[str, Any], int]:
     """Statistics of one input and the number of rows skipped as invalid."""
     if path.is_dir() and not is_dataset_dir(path):
-        corpus = io.load_benchmark(path, on_error="skip")
+        corpus = load_benchmark(path, on_error="skip")
         return _corpus_stats(corpus), len(corpus.report.problems) if corpus.report else 0
     kind = infer_kind(path)
     if kind == "labels":
-        labels = io.load_labels(path, on_error="skip")
+        labels = load_labels(path, on_error="skip")
         return {"labels": _label_stats(labels)}, len(labels.report.problems)
     if kind == "interactions":
-        inter = io.load_interactions(path, on_error="skip")
+        inter = load_interactions(path, on_error="skip")
         return {"interactions": _interaction_stats(inter)}, len(inter.report.problems)
-    docs = io.load_documents(path, "job" if kind == "jobs" else "resume", on_error="skip")
+    docs = load_documents(path, "job" if kind == "jobs" else "resume", on_error="skip")
     return {kind: _doc_stats(docs)}, len(docs.report.problems)
 
 

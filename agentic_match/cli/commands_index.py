@@ -171,7 +171,9 @@ def eval_command(
     result = evaluate(_ranker(system), ranking_task, k=k, run_path=run_out)
     console = _console()
     if as_json:
-        console.print(json.dumps({"system": system, "task": task, "split": split, "metrics": result.metrics}), markup=False)
+        console.print(
+            json.dumps({"system": system, "task": task, "split": split, "metrics": result.metrics}), markup=False
+        )
         return
     table = Table(title=f"{system} on {split} {task} ({len(ranking_task.queries)} queries)", title_justify="left")
     table.add_column("metric")

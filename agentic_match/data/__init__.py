@@ -8,27 +8,13 @@ Typical use::
     text = render(corpus.jobs["g-0006"], RenderConfig(max_total_chars=4000))
 """
 
+from agentic_match.data.benchmark import demo_dir, load_benchmark, load_demo
 from agentic_match.data.io import (
-    MAX_DOC_CHARS,
-    MAX_LINE_BYTES,
-    Loaded,
-    LoadReport,
-    OnError,
-    demo_dir,
-    document_from_row,
-    document_to_row,
     documents_from_dataset,
-    interaction_from_row,
-    label_from_row,
-    load_benchmark,
     load_corpus,
-    load_demo,
     load_documents,
     load_interactions,
     load_labels,
-    write_documents,
-    write_interactions,
-    write_labels,
 )
 from agentic_match.data.render import (
     DEFAULT_JOB_FIELDS,
@@ -38,6 +24,8 @@ from agentic_match.data.render import (
     render,
     render_all,
 )
+from agentic_match.data.report import MAX_DOC_CHARS, MAX_LINE_BYTES, Loaded, LoadReport, OnError
+from agentic_match.data.rows import document_from_row, interaction_from_row, label_from_row
 from agentic_match.data.schema import (
     Corpus,
     DocKind,
@@ -54,6 +42,7 @@ from agentic_match.data.validate import (
     kind_from_row,
     validate_paths,
 )
+from agentic_match.data.writers import document_to_row, write_documents, write_interactions, write_labels
 
 __all__ = [
     "DEFAULT_JOB_FIELDS",

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentic_match.data import io
+from agentic_match.data.benchmark import load_benchmark
+from agentic_match.data.io import check_pairs, read_documents, read_interactions, read_labels
+from agentic_match.data.readers import raw_rows, read_json
+from agentic_match.data.report import LoadReport
 from agentic_match.data.schema import Document
 from agentic_match.errors import DataError, Problem
 
@@ -55,7 +58,7 @@ class ValidationReport:
             out[p.path] = out.get(p.path, 0) + 1
         return out
 
-    def _take(self, report: io.LoadReport) -> None:
+    def _take(self, report: LoadReport) -> None:
         self.problems.extend(report.problems)
         for src, n in report.rows.items():
             self.rows[src] = self.rows.get(src, 0) + n
@@ -105,7 +108,7 @@ def infer_kind(path: str | Path) -> FileKind:
 
 def _peek_kind(path: Path) -> FileKind:
     try:
-        _, _, rows = io._rows(path, io.LoadReport())
+        _, _, rows = raw_rows(path, LoadReport())
         for _, row in rows:
             return kind_from_row(row)
     except (DataError, OSError):
@@ -127,27 +130,27 @@ def _validate_file(
     """Validate one file or datasets folder; remember documents and pairs to cross-check."""
     src = str(path)
     if path.is_file() and path.suffix.lower() == ".json":
-        load = io.LoadReport()
+        load = LoadReport()
         report.kinds[src] = infer_kind(path)
         try:
-            io._read_json(path, load)
+            read_json(path, load)
         except OSError as e:
             load.add(src, None, None, f"cannot read: {e.strerror or e}")
         report._take(load)
         return
     kind = infer_kind(path)
     report.kinds[src] = kind
-    load = io.LoadReport()
+    load = LoadReport()
     try:
         if kind in ("resumes", "jobs", "documents"):
             doc_kind = "job" if kind == "jobs" else "resume"
-            _, items = io._read_documents(path, doc_kind, load)
+            _, items = read_documents(path, doc_kind, load)
             if kind != "documents":
                 docs[kind].update((d.id, d) for _, d in items)
         elif kind == "labels":
-            pairs.append(io._read_labels(path, load))
+            pairs.append(read_labels(path, load))
         else:
-            pairs.append(io._read_interactions(path, load))
+            pairs.append(read_interactions(path, load))
     except DataError as e:
         load.problems.extend(e.problems)
     except OSError as e:
@@ -177,8 +180,8 @@ def validate_paths(paths: Iterable[str | Path]) -> ValidationReport:
             _validate_file(path, report, docs, pairs)
     if docs["resumes"] and docs["jobs"]:
         for name, items in pairs:
-            load = io.LoadReport(loaded={name: 0})
-            io._check_pairs(name, items, docs["resumes"], docs["jobs"], load)
+            load = LoadReport(loaded={name: 0})
+            check_pairs(name, items, docs["resumes"], docs["jobs"], load)
             report.problems.extend(load.problems)
             report.counts[name] = report.counts.get(name, 0) + load.loaded[name]
     # Cross-checks and duplicate checks run after a file's rows: show problems in file order.
@@ -189,7 +192,7 @@ def validate_paths(paths: Iterable[str | Path]) -> ValidationReport:
 
 def _validate_dir(path: Path, report: ValidationReport) -> None:
     try:
-        corpus = io.load_benchmark(path, on_error="skip")
+        corpus = load_benchmark(path, on_error="skip")
     except DataError as e:
         report.problems.extend(e.problems)
         return

@@ -61,7 +61,9 @@ class RankingTask:
         for qid, cands in (self.candidate_lists or {}).items():
             missing = [c for c in cands if c not in self._by_id]
             if missing:
-                problems.append(Problem("<candidate lists>", None, qid, f"unknown candidate(s) {', '.join(missing[:5])}"))
+                problems.append(
+                    Problem("<candidate lists>", None, qid, f"unknown candidate(s) {', '.join(missing[:5])}")
+                )
         if problems:
             raise DataError(problems)
 
@@ -148,7 +150,7 @@ def _groups(task: RankingTask) -> Iterable[tuple[list[Document], list[Document]]
     for q in task.queries:
         key = tuple(c.id for c in task.candidates_for(q.id))
         groups.setdefault(key, []).append(q)
-    for key, queries in groups.items():
+    for queries in groups.values():
         yield queries, task.candidates_for(queries[0].id)
 
 

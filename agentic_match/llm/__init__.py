@@ -18,15 +18,28 @@ def client_for(settings: Settings, info: ServerInfo | None = None, *, model: str
     cache = GenerationCache(settings.generation_cache_path)
     if info is not None:
         return LLMClient(
-            info.base_url, info.api_key, model or info.model, cache=cache,
-            cache_namespace=f"{info.model}@{info.fingerprint}", max_concurrency=llm.max_concurrency,
-            timeout_s=llm.timeout_s, max_retries=llm.max_retries, sampling=sampling, log_path=info.log_path,
+            info.base_url,
+            info.api_key,
+            model or info.model,
+            cache=cache,
+            cache_namespace=f"{info.model}@{info.fingerprint}",
+            max_concurrency=llm.max_concurrency,
+            timeout_s=llm.timeout_s,
+            max_retries=llm.max_retries,
+            sampling=sampling,
+            log_path=info.log_path,
         )
     if not llm.base_url:
         raise ValueError("client_for needs a running server (info) or settings.llm.base_url")
     return LLMClient(
-        llm.base_url, llm.api_key, model or llm.model, cache=cache, max_concurrency=llm.max_concurrency,
-        timeout_s=llm.timeout_s, max_retries=llm.max_retries, sampling=sampling,
+        llm.base_url,
+        llm.api_key,
+        model or llm.model,
+        cache=cache,
+        max_concurrency=llm.max_concurrency,
+        timeout_s=llm.timeout_s,
+        max_retries=llm.max_retries,
+        sampling=sampling,
     )
 
 
@@ -56,6 +69,13 @@ def open_llm(settings: Settings | None = None, *, adapters: dict[str, str] | Non
 
 
 __all__ = [
-    "Completion", "GenerationCache", "LLMClient", "ManagedServer", "SamplingParams", "ServerInfo",
-    "client_for", "open_llm", "request_count",
+    "Completion",
+    "GenerationCache",
+    "LLMClient",
+    "ManagedServer",
+    "SamplingParams",
+    "ServerInfo",
+    "client_for",
+    "open_llm",
+    "request_count",
 ]

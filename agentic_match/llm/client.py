@@ -148,13 +148,19 @@ class LLMClient:
             return None
         self.stats.cache_hits += 1
         text, usage = hit
-        return Completion(text, usage.get("finish_reason"), usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), True)
+        return Completion(
+            text, usage.get("finish_reason"), usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), True
+        )
 
     def _store(self, key: str, model: str, messages: Messages, params: dict, c: Completion) -> None:
         self.stats.requests += 1
         self.stats.completion_tokens += c.completion_tokens
         if self.cache is not None:
-            usage = {"finish_reason": c.finish_reason, "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens}
+            usage = {
+                "finish_reason": c.finish_reason,
+                "prompt_tokens": c.prompt_tokens,
+                "completion_tokens": c.completion_tokens,
+            }
             self.cache.put(key, model, {"messages": messages, "params": params}, c.text, usage)
 
     def _wrap_error(self, e: Exception) -> LLMError:
@@ -167,7 +173,9 @@ class LLMClient:
             )
         if isinstance(e, openai.APIStatusError):
             if e.status_code >= 500 or e.status_code in (408, 429):
-                return LLMUnavailableError(f"LLM server at {self.base_url} failed with HTTP {e.status_code}: {e.message}{where}")
+                return LLMUnavailableError(
+                    f"LLM server at {self.base_url} failed with HTTP {e.status_code}: {e.message}{where}"
+                )
             return LLMError(f"LLM request rejected by {self.base_url} (HTTP {e.status_code}): {e.message}")
         return LLMError(f"LLM request failed: {e}")
 
@@ -269,7 +277,9 @@ class LLMClient:
         parsed, err2 = _parse(schema, c2.text)
         if parsed is not None:
             return parsed
-        raise StructuredOutputError(f"model output does not match {schema.__name__} after a repair retry: {err2}; output was: {c2.text[:300]!r}")
+        raise StructuredOutputError(
+            f"model output does not match {schema.__name__} after a repair retry: {err2}; output was: {c2.text[:300]!r}"
+        )
 
     async def astructured(self, messages: Messages, schema: type[T], *, model: str | None = None, **sampling: Any) -> T:
         """Async :meth:`structured`."""
@@ -282,7 +292,9 @@ class LLMClient:
         parsed, err2 = _parse(schema, c2.text)
         if parsed is not None:
             return parsed
-        raise StructuredOutputError(f"model output does not match {schema.__name__} after a repair retry: {err2}; output was: {c2.text[:300]!r}")
+        raise StructuredOutputError(
+            f"model output does not match {schema.__name__} after a repair retry: {err2}; output was: {c2.text[:300]!r}"
+        )
 
     def close(self) -> None:
         self._sync.close()
@@ -300,7 +312,11 @@ def _parse(schema: type[T], text: str) -> tuple[T | None, str]:
 def _repair_messages(messages: Messages, bad: str, error: str) -> Messages:
     return list(messages) + [
         {"role": "assistant", "content": bad},
-        {"role": "user", "content": f"That answer is not valid for the required JSON schema ({error}). Reply again with only the corrected JSON object."},
+        {
+            "role": "user",
+            "content": f"That answer is not valid for the required JSON schema ({error}). "
+            "Reply again with only the corrected JSON object.",
+        },
     ]
 
 

@@ -155,16 +155,28 @@ class ManagedServer:
         logs.mkdir(parents=True, exist_ok=True)
         log_path = logs / f"vllm-{self.served_name}-{port}.log"
         cmd = [
-            sys.executable, "-m", "vllm.entrypoints.openai.api_server",
-            "--model", str(folder),
-            "--served-model-name", self.served_name,
-            "--host", host, "--port", str(port),
-            "--api-key", key,
-            "--max-model-len", str(cfg.max_model_len),
-            "--seed", str(self.settings.llm.seed),
+            sys.executable,
+            "-m",
+            "vllm.entrypoints.openai.api_server",
+            "--model",
+            str(folder),
+            "--served-model-name",
+            self.served_name,
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--api-key",
+            key,
+            "--max-model-len",
+            str(cfg.max_model_len),
+            "--seed",
+            str(self.settings.llm.seed),
         ]
         env = dict(os.environ)
-        env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"})
+        env.update(
+            {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
+        )
         if _gpu_available():
             cmd += ["--gpu-memory-utilization", str(cfg.gpu_memory_utilization)]
         else:
@@ -176,12 +188,21 @@ class ManagedServer:
         cmd += list(cfg.extra_args)
         self._log_file = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         self._proc = subprocess.Popen(
-            cmd, stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=env, start_new_session=True,
+            cmd,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
         )
         info = ServerInfo(
-            base_url=f"http://{host}:{port}/v1", api_key=key, model=self.served_name, pid=self._proc.pid,
-            log_path=str(log_path), fingerprint=model_fingerprint(folder), adapters=self.adapters,
+            base_url=f"http://{host}:{port}/v1",
+            api_key=key,
+            model=self.served_name,
+            pid=self._proc.pid,
+            log_path=str(log_path),
+            fingerprint=model_fingerprint(folder),
+            adapters=self.adapters,
         )
         self.info = info
         try:
@@ -262,4 +283,12 @@ def running_servers(settings: Settings | None = None) -> list[ServerInfo]:
     return out
 
 
-__all__ = ["ManagedServer", "ServerInfo", "free_port", "is_healthy", "request_count", "running_servers", "AgenticMatchError"]
+__all__ = [
+    "ManagedServer",
+    "ServerInfo",
+    "free_port",
+    "is_healthy",
+    "request_count",
+    "running_servers",
+    "AgenticMatchError",
+]
