@@ -12,6 +12,12 @@ from importlib import resources
 from string import Template
 
 _FENCE_TAG = re.compile(r"</?\s*(document|system|assistant|user)\b[^>]*>", re.IGNORECASE)
+# Chat-template control tokens (ChatML, Llama) that could open a fake turn inside the data.
+_CHAT_TOKEN = re.compile(r"<\|[^|<>]{0,40}\|>|\[/?INST\]|<</?SYS>>", re.IGNORECASE)
+
+
+def _defuse(match: re.Match[str]) -> str:
+    return match.group(0).replace("<", "‹").replace(">", "›").replace("[", "⟦").replace("]", "⟧")
 
 
 def load(name: str) -> Template:
@@ -28,10 +34,11 @@ def load(name: str) -> Template:
 def fence(text: str, label: str = "document") -> str:
     """Wrap untrusted text as inert data between ``<document>`` tags.
 
-    Tags inside the text that could close the fence or fake a chat role are defused, so the
-    model always sees exactly one data block whose content it is told never to obey.
+    Tags inside the text that could close the fence or fake a chat role, and chat-template
+    control tokens (``<|im_start|>``, ``[INST]``), are defused, so the model always sees
+    exactly one data block whose content it is told never to obey.
     """
-    safe = _FENCE_TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+    safe = _CHAT_TOKEN.sub(_defuse, _FENCE_TAG.sub(_defuse, text))
     return f'<document type="{label}">\n{safe}\n</document>'
 
 

@@ -344,7 +344,9 @@ def test_langgraph_json_factories_resolve(monkeypatch, tmp_path):
 def test_reverse_direction_augments_resumes(tmp_path, corpus, examples):
     resumes = list(corpus.resumes.values())[:3]
     out = tmp_path / "resumes.hyre.jsonl"
-    final = augment_jobs.build_graph(FakeChat()).invoke(augment_jobs.inputs_for(resumes, examples, output_path=str(out)))
+    final = augment_jobs.build_graph(FakeChat()).invoke(
+        augment_jobs.inputs_for(resumes, examples, output_path=str(out))
+    )
     rows = _rows(out)
     assert len(final["results"]) == 3 and all("## hypothetical job post" in r["text"] for r in rows)
     with pytest.raises(AgenticMatchError, match="all be jobs or all resumes"):

@@ -31,7 +31,6 @@ from agentic_match.augment.completion import (
 from agentic_match.augment.generation import (
     GenerationPolicy,
     Outcome,
-    data_block,
     generate_structured,
     generate_text,
     text_problem,
@@ -65,7 +64,6 @@ __all__ = [
     "complete_resume",
     "completed_document",
     "completion_messages",
-    "data_block",
     "fabrication_report",
     "generate_structured",
     "generate_text",

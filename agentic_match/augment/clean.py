@@ -18,7 +18,6 @@ from agentic_match.augment.generation import (
     ChatModel,
     GenerationPolicy,
     Outcome,
-    data_block,
     generate_structured,
 )
 from agentic_match.data.render import RenderConfig, render
@@ -56,7 +55,7 @@ def clean_messages(
 ) -> list[dict[str, str]]:
     """Chat messages asking for the structured record of ``resume``."""
     rcfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.resume_chars})
-    return [{"role": "user", "content": prompts.render("clean", resume=data_block(render(resume, rcfg), "resume"))}]
+    return [{"role": "user", "content": prompts.render("clean", resume=prompts.fence(render(resume, rcfg), "resume"))}]
 
 
 def _join(items: list[str]) -> str:

@@ -25,7 +25,6 @@ from agentic_match.augment.generation import (
     ChatModel,
     GenerationPolicy,
     Outcome,
-    data_block,
     generate_structured,
 )
 from agentic_match.data.render import RenderConfig, render
@@ -136,12 +135,12 @@ def completion_messages(
 ) -> list[dict[str, str]]:
     """Chat messages of an SRC (``jobs`` ignored) or IRC completion of ``resume``."""
     rcfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.resume_chars})
-    resume_block = data_block(render(_without_inferred(resume), rcfg), "resume")
+    resume_block = prompts.fence(render(_without_inferred(resume), rcfg), "resume")
     if config.method == "src":
         return [{"role": "user", "content": prompts.render("complete_src", resume=resume_block)}]
     jcfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.job_chars})
     shown = list(jobs)[: config.max_jobs]
-    job_blocks = "\n\n".join(data_block(render(j, jcfg), "job post") for j in shown) or "(none)"
+    job_blocks = "\n\n".join(prompts.fence(render(j, jcfg), "job post") for j in shown) or "(none)"
     return [{"role": "user", "content": prompts.render("complete_irc", resume=resume_block, jobs=job_blocks)}]
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 import prompts
-from agentic_match.augment.generation import ChatModel, data_block
+from agentic_match.augment.generation import ChatModel
 from agentic_match.data.schema import Document
 from agentic_match.errors import ConfigError, DataError, Problem, StructuredOutputError
 
@@ -298,7 +298,9 @@ class EscoChoice(BaseModel):
 def esco_messages(title: str, candidates: Sequence[EscoEntry], chars: int = 240) -> list[dict[str, str]]:
     """Chat messages asking which candidate occupation names the same work as ``title``."""
     listed = "\n".join(f"{k}. {c.description[:chars]}" for k, c in enumerate(candidates, 1))
-    text = prompts.render("esco", title=data_block(title, "job title"), candidates=data_block(listed, "occupations"))
+    text = prompts.render(
+        "esco", title=prompts.fence(title, "job title"), candidates=prompts.fence(listed, "occupations")
+    )
     return [{"role": "user", "content": text}]
 
 

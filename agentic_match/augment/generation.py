@@ -20,7 +20,6 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-import prompts
 from agentic_match.errors import StructuredOutputError
 
 T = TypeVar("T", bound=BaseModel)
@@ -28,7 +27,6 @@ Messages = list[dict[str, str]]
 
 # Chat-template control tokens (ChatML ``<|im_start|>``, Llama ``<|eot_id|>``...) typed into
 # a document could be tokenised as real special tokens and fake a new chat turn.
-_CHAT_TOKEN = re.compile(r"<\|[^|<>]{0,40}\|>|\[/?INST\]|<</?SYS>>", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -38,16 +36,6 @@ class ChatModel(Protocol):
     def chat(self, messages: Messages, **sampling: Any) -> Any: ...
 
     def structured(self, messages: Messages, schema: type[T], **sampling: Any) -> T: ...
-
-
-def data_block(text: str, label: str) -> str:
-    """Untrusted ``text`` fenced as data (:func:`prompts.fence`), chat control tokens defused."""
-    return prompts.fence(
-        _CHAT_TOKEN.sub(
-            lambda m: m.group(0).replace("<", "‹").replace(">", "›").replace("[", "⟦").replace("]", "⟧"), text
-        ),
-        label,
-    )
 
 
 @dataclass(frozen=True)

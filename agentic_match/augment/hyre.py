@@ -21,7 +21,6 @@ from agentic_match.augment.generation import (
     ChatModel,
     GenerationPolicy,
     Outcome,
-    data_block,
     echo_problem,
     generate_text,
 )
@@ -83,10 +82,10 @@ def hyre_messages(
     """Chat messages asking for a hypothetical reference resume for ``job``."""
     ex_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.example_chars})
     job_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.job_chars})
-    ex_jobs = "\n\n".join(data_block(render(j, ex_cfg), "job post") for j, _ in examples)
-    ex_resumes = "\n\n".join(data_block(render(r, ex_cfg), "resume") for _, r in examples)
+    ex_jobs = "\n\n".join(prompts.fence(render(j, ex_cfg), "job post") for j, _ in examples)
+    ex_resumes = "\n\n".join(prompts.fence(render(r, ex_cfg), "resume") for _, r in examples)
     text = prompts.render(
-        "hyre", example_job=ex_jobs, example_resume=ex_resumes, job=data_block(render(job, job_cfg), "job post")
+        "hyre", example_job=ex_jobs, example_resume=ex_resumes, job=prompts.fence(render(job, job_cfg), "job post")
     )
     return [{"role": "user", "content": text}]
 
@@ -100,13 +99,13 @@ def reverse_messages(
     """Chat messages asking for a hypothetical job post that suits ``resume`` (reverse HyRe)."""
     ex_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.example_chars})
     doc_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.job_chars})
-    ex_resumes = "\n\n".join(data_block(render(r, ex_cfg), "resume") for _, r in examples)
-    ex_jobs = "\n\n".join(data_block(render(j, ex_cfg), "job post") for j, _ in examples)
+    ex_resumes = "\n\n".join(prompts.fence(render(r, ex_cfg), "resume") for _, r in examples)
+    ex_jobs = "\n\n".join(prompts.fence(render(j, ex_cfg), "job post") for j, _ in examples)
     text = prompts.render(
         "hyre_reverse",
         example_resume=ex_resumes,
         example_job=ex_jobs,
-        resume=data_block(render(resume, doc_cfg), "resume"),
+        resume=prompts.fence(render(resume, doc_cfg), "resume"),
     )
     return [{"role": "user", "content": text}]
 
