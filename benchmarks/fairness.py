@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import random
 import sys
@@ -112,12 +111,24 @@ def audit_row(system: str, task: str, res: AuditResult, params: dict[str, Any]) 
         metrics["gap_female_minus_male"] = _r(res.side_gap["female-male"])
         metrics["gap_female_minus_male_z"] = _r(res.side_gap["female-male_z"])
     worst = [
-        {"job": w.job_id, "resume": w.resume_id, "side": w.base_side, "delta": _r(w.delta), "z": _r(w.z),
-         "rank": w.base_rank, "rank_after": w.cf_rank, "swaps": w.swaps[:6]}
+        {
+            "job": w.job_id,
+            "resume": w.resume_id,
+            "side": w.base_side,
+            "delta": _r(w.delta),
+            "z": _r(w.z),
+            "rank": w.base_rank,
+            "rank_after": w.cf_rank,
+            "swaps": w.swaps[:6],
+        }
         for w in res.worst[:5]
     ]
-    return {"system": system, "task": task, "metrics": metrics,
-            "params": {**params, "worst_pairs": worst, "top_swaps": dict(list(res.swap_counts.items())[:10])}}
+    return {
+        "system": system,
+        "task": task,
+        "metrics": metrics,
+        "params": {**params, "worst_pairs": worst, "top_swaps": dict(list(res.swap_counts.items())[:10])},
+    }
 
 
 def group_metrics(run: dict, qrels: dict, groups: dict, pool: list[str], k: int = 10) -> dict[str, float]:
@@ -160,8 +171,12 @@ def main() -> None:
     ap.add_argument("--mit-max-seq", type=int, default=64)
     ap.add_argument("--mit-eval-seq", type=int, default=128)
     ap.add_argument("--smoke", type=int, default=0, help="Use only this many test jobs and resumes (a quick check).")
-    ap.add_argument("--max-resumes", type=int, default=300,
-                    help="Seeded sample of test resumes audited and ranked (0: all 739); every test job is used.")
+    ap.add_argument(
+        "--max-resumes",
+        type=int,
+        default=300,
+        help="Seeded sample of test resumes audited and ranked (0: all 739); every test job is used.",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
     args = ap.parse_args()
@@ -203,7 +218,11 @@ def main() -> None:
         encoders[name] = path
     _say(f"encoders: {encoders}")
 
-    raw_csv = Path(args.raw_csv) if args.raw_csv else Path(args.data).resolve().parents[1] / "raw" / "livecareer" / "resumes.csv"
+    raw_csv = (
+        Path(args.raw_csv)
+        if args.raw_csv
+        else Path(args.data).resolve().parents[1] / "raw" / "livecareer" / "resumes.csv"
+    )
     groups = synthetic_groups([r.id for r in resumes], raw_csv, args.seed) if raw_csv.is_file() else None
     pool = [r.id for r in resumes]
 
@@ -212,29 +231,49 @@ def main() -> None:
         t0 = time.perf_counter()
         enc = BiEncoder.load(spec)
         res = counterfactual_audit(enc, jobs, resumes, lex, AuditConfig(k=k, worst=10, seed=args.seed))
-        params = {"encoder": spec, "dimensions": ["gender"], "inject_names": False,
-                  "encode_mode": enc.settings.mode, "max_seq_length": enc.max_seq_length}
+        params = {
+            "encoder": spec,
+            "dimensions": ["gender"],
+            "inject_names": False,
+            "encode_mode": enc.settings.mode,
+            "max_seq_length": enc.max_seq_length,
+        }
         row = audit_row(name, "counterfactual_gender", res, params)
         if groups is not None:
-            row["metrics"].update({f"synthetic_{m}": v for m, v in
-                                   group_metrics(res.base_run(), qrels, groups, pool, k).items()})
+            row["metrics"].update(
+                {f"synthetic_{m}": v for m, v in group_metrics(res.base_run(), qrels, groups, pool, k).items()}
+            )
         row["metrics"]["wall_s"] = _r(time.perf_counter() - t0, 1)
         rows.append(row)
         m = row["metrics"]
-        _say(f"{name}: {res.n_changed} changed, mean|Δ| {m['mean_abs_shift']}, |z| {m['mean_abs_shift_z']}, "
-             f"top{k} lists changed {m[f'top{k}_lists_changed_pct']}% ({m['wall_s']}s)")
+        _say(
+            f"{name}: {res.n_changed} changed, mean|Δ| {m['mean_abs_shift']}, |z| {m['mean_abs_shift_z']}, "
+            f"top{k} lists changed {m[f'top{k}_lists_changed_pct']}% ({m['wall_s']}s)"
+        )
         if args.names_sample:
             t0 = time.perf_counter()
-            cfg = AuditConfig(k=k, worst=10, seed=args.seed, max_resumes=args.names_sample,
-                              counterfactual=CounterfactualConfig(inject_names=True, seed=args.seed))
+            cfg = AuditConfig(
+                k=k,
+                worst=10,
+                seed=args.seed,
+                max_resumes=args.names_sample,
+                counterfactual=CounterfactualConfig(inject_names=True, seed=args.seed),
+            )
             res = counterfactual_audit(enc, jobs, resumes, lex, cfg)
-            row = audit_row(name, "counterfactual_gender_names", res, {**params, "inject_names": True,
-                                                                        "resume_sample": args.names_sample})
+            row = audit_row(
+                name,
+                "counterfactual_gender_names",
+                res,
+                {**params, "inject_names": True, "resume_sample": args.names_sample},
+            )
             row["metrics"]["wall_s"] = _r(time.perf_counter() - t0, 1)
             rows.append(row)
             m = row["metrics"]
-            _say(f"{name} +names: mean|Δ| {m['mean_abs_shift']}, |z| {m['mean_abs_shift_z']}, gap f-m "
-                 f"{m.get('gap_female_minus_male')}, top{k} lists changed {m[f'top{k}_lists_changed_pct']}% ({m['wall_s']}s)")
+            _say(
+                f"{name} +names: mean|Δ| {m['mean_abs_shift']}, |z| {m['mean_abs_shift_z']}, gap f-m "
+                f"{m.get('gap_female_minus_male')}, top{k} lists changed {m[f'top{k}_lists_changed_pct']}% "
+                f"({m['wall_s']}s)"
+            )
         del enc
 
     # ---- 2. mitigation sweep
@@ -254,33 +293,59 @@ def main() -> None:
         for beta in betas:
             t0 = time.perf_counter()
             cfg = FairTrainConfig(
-                confit=ConFitConfig(epochs=args.mit_epochs, batch_size=16, max_seq_length=args.mit_max_seq,
-                                    eval_split=None, seed=args.seed),
-                beta=beta, criterion=args.criterion, max_pairs=args.mit_pairs,
+                confit=ConFitConfig(
+                    epochs=args.mit_epochs,
+                    batch_size=16,
+                    max_seq_length=args.mit_max_seq,
+                    eval_split=None,
+                    seed=args.seed,
+                ),
+                beta=beta,
+                criterion=args.criterion,
+                max_pairs=args.mit_pairs,
             )
-            res = train_fair_confit(corpus, cfg, work / f"{args.criterion}-beta{beta:g}", groups=train_groups, progress=True)
+            res = train_fair_confit(
+                corpus, cfg, work / f"{args.criterion}-beta{beta:g}", groups=train_groups, progress=True
+            )
             train_s = time.perf_counter() - t0
             enc = BiEncoder.load(res.model_dir, max_seq_length=args.mit_eval_seq)
             scores = EncoderScorer(enc).score(jobs, resumes)
             metrics = group_metrics(run_from_scores(scores, [j.id for j in jobs], pool), qrels, groups, pool, k)
             metrics["train_fair_term_last_epoch"] = _r(res.history[-1]["fair"])
             metrics["wall_s"] = _r(time.perf_counter() - t0, 1)
-            row = {"system": f"fair-confit-{args.criterion}-beta{beta:g}", "task": "mitigation_rank_resume",
-                   "metrics": metrics,
-                   "params": {"beta": beta, "criterion": args.criterion, "train_pairs": res.n_pairs,
-                              "epochs": args.mit_epochs, "train_max_seq_length": args.mit_max_seq,
-                              "eval_max_seq_length": args.mit_eval_seq, "train_group_counts": res.group_counts,
-                              "train_s": _r(train_s, 1), "attribute": "synthetic, category-correlated (see docstring)"}}
+            row = {
+                "system": f"fair-confit-{args.criterion}-beta{beta:g}",
+                "task": "mitigation_rank_resume",
+                "metrics": metrics,
+                "params": {
+                    "beta": beta,
+                    "criterion": args.criterion,
+                    "train_pairs": res.n_pairs,
+                    "epochs": args.mit_epochs,
+                    "train_max_seq_length": args.mit_max_seq,
+                    "eval_max_seq_length": args.mit_eval_seq,
+                    "train_group_counts": res.group_counts,
+                    "train_s": _r(train_s, 1),
+                    "attribute": "synthetic, category-correlated (see docstring)",
+                },
+            }
             rows.append(row)
             sweep.append(row)
-            _say(f"β={beta:g}: nDCG@10 {metrics['ndcg@10']}, top{k} share B {metrics[f'top{k}_share_B_pct']}% "
-                 f"(pool {metrics['pool_share_B_pct']}%), DP {metrics[f'dp_diff@{k}']}, ({metrics['wall_s']}s)")
+            _say(
+                f"β={beta:g}: nDCG@10 {metrics['ndcg@10']}, top{k} share B {metrics[f'top{k}_share_B_pct']}% "
+                f"(pool {metrics['pool_share_B_pct']}%), DP {metrics[f'dp_diff@{k}']}, ({metrics['wall_s']}s)"
+            )
         if len(sweep) > 1:
             plot_tradeoff(sweep, out_dir / "fairness_tradeoff.png", "ndcg@10", f"dp_diff@{k}")
 
     wall = time.perf_counter() - t_start
-    path = write_results("fairness", rows, command="nice -n 10 python benchmarks/fairness.py " + " ".join(sys.argv[1:]),
-                         wall_s=round(wall, 1), out_dir=out_dir)
+    path = write_results(
+        "fairness",
+        rows,
+        command="nice -n 10 python benchmarks/fairness.py " + " ".join(sys.argv[1:]),
+        wall_s=round(wall, 1),
+        out_dir=out_dir,
+    )
     _say(f"wrote {path} ({wall:.0f}s)")
 
 

@@ -256,6 +256,23 @@ class Bench:
             params["negatives"] = "BM25 top-10, 1 per pair and side"
             return ranker, params
 
+        def best_chunk() -> None:
+            # Chunked inference for the best ConFit* row *by dev* (never by test), among the
+            # ConFit* rows finished so far.
+            confit_rows = [r for r in rows if r["system"].startswith("confit-") and r["params"].get("dev_ndcg@10_by_epoch")]
+            if not confit_rows or (want is not None and "confit-best-chunk" not in want):
+                return
+            best = max(confit_rows, key=lambda r: max(x for x in r["params"]["dev_ndcg@10_by_epoch"] if x is not None))
+            rows.append(
+                self.row(
+                    "confit-best-chunk",
+                    lambda: (
+                        BiEncoder.load(best["params"]["model"], mode="chunk"),
+                        {"mode": "chunk", "max_chunks": 8, "chosen_on_dev_from": best["system"]},
+                    ),
+                )
+            )
+
         # Cheapest and most important rows first: a run cut short by the time budget still
         # holds the core comparison; the table is printed in ORDER anyway.
         enc = self.config.encoder
@@ -267,22 +284,10 @@ class Bench:
         add("st-mnrl", lambda: self.mnrl("st-mnrl", mined=False))
         add("confit-rejected", lambda: self.confit("confit-rejected", mode="rejected"))
         add("confit-rum-t2", lambda: rum(2))
+        best_chunk()
         add("confit-bm25", bm25neg)
         add("st-mnrl-mined", lambda: self.mnrl("st-mnrl-mined", mined=True))
 
-        # Chunked inference for the best ConFit* row *by dev* (never by test).
-        confit_rows = [r for r in rows if r["system"].startswith("confit-") and r["params"].get("dev_ndcg@10_by_epoch")]
-        if confit_rows and (want is None or "confit-best-chunk" in want):
-            best = max(confit_rows, key=lambda r: max(x for x in r["params"]["dev_ndcg@10_by_epoch"] if x is not None))
-            rows.append(
-                self.row(
-                    "confit-best-chunk",
-                    lambda: (
-                        BiEncoder.load(best["params"]["model"], mode="chunk"),
-                        {"mode": "chunk", "max_chunks": 8, "chosen_on_dev_from": best["system"]},
-                    ),
-                )
-            )
         order = {name: i for i, name in enumerate(ORDER)}
         return sorted(rows, key=lambda r: order.get(r["system"], len(order)))
 
@@ -317,6 +322,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--progress", action="store_true", help="progress bars")
     p.add_argument("--no-write", action="store_true", help="do not write benchmarks/results/retrieval.json")
+    p.add_argument("--note", default="", help="appended to the command recorded in the results file")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("httpx", "sentence_transformers", "transformers", "datasets"):
@@ -337,7 +343,9 @@ def main() -> None:
             )
     total = sum(r["wall_s"] for r in rows)
     if not args.no_write:
-        cmd = "nice -n 5 python benchmarks/retrieval.py " + " ".join(sys.argv[1:])
+        cmd = "nice -n 5 python benchmarks/retrieval.py " + " ".join(a for a in sys.argv[1:] if not a.startswith("--note"))
+        if args.note:
+            cmd = f"{cmd.strip()}  # {args.note}"
         path = write_results("retrieval", out_rows, cmd.strip(), total, out_dir=REPO / "benchmarks" / "results")
         print(results_table_markdown(path))
     print(markdown(rows, total))

@@ -113,6 +113,7 @@ def test_run_roundtrip(tmp_path: Path, name: str) -> None:
         assert json.loads(gzip.decompress(raw))["q2"] == {"a": 0.5, "b": 0.5}
         assert write_run(tmp_path / "again.json.gz", run).read_bytes() == raw  # reproducible bytes
     assert [p.name for p in (tmp_path / "sub").iterdir()] == [name]  # no temp file left
+    assert path.stat().st_mode & 0o044  # readable by others, unlike a bare mkstemp file
 
 
 def test_top_k_is_deterministic_on_ties() -> None:

@@ -26,7 +26,11 @@ def _write_data(tmp_path):
     resumes = [
         {"id": "r1", "text": "She is a registered nurse; her patients praised her.", "metadata": {"gender": "f"}},
         {"id": "r2", "text": "He builds Python APIs; his services scale.", "metadata": {"gender": "m"}},
-        {"id": "r3", "text": "Nurse with ten years on surgical wards. Mr. Smith was his mentor.", "metadata": {"gender": "m"}},
+        {
+            "id": "r3",
+            "text": "Nurse with ten years on surgical wards. Mr. Smith was his mentor.",
+            "metadata": {"gender": "m"},
+        },
         {"id": "r4", "text": "Backend engineer, Python and Go; she leads code reviews.", "metadata": {"gender": "f"}},
     ]
     jobs = [
@@ -43,8 +47,21 @@ def test_audit_writes_both_reports(tmp_path):
     out = tmp_path / "report"
     result = CliRunner().invoke(
         _app(),
-        ["audit", "--encoder", "all-minilm-l6-v2", "--data", str(data), "--split", "test", "--out", str(out),
-         "--k", "1", "--group-key", "gender"],
+        [
+            "audit",
+            "--encoder",
+            "all-minilm-l6-v2",
+            "--data",
+            str(data),
+            "--split",
+            "test",
+            "--out",
+            str(out),
+            "--k",
+            "1",
+            "--group-key",
+            "gender",
+        ],
     )
     assert result.exit_code == 0, result.output
     md = (out / "report.md").read_text()
@@ -62,5 +79,18 @@ def test_audit_writes_both_reports(tmp_path):
 
 def test_audit_rejects_unknown_dimension(tmp_path):
     data = _write_data(tmp_path / "data")
-    result = CliRunner().invoke(_app(), ["audit", "--data", str(data), "--out", str(tmp_path / "o"), "--dimension", "colour"])
+    result = CliRunner().invoke(
+        _app(), ["audit", "--data", str(data), "--out", str(tmp_path / "o"), "--dimension", "colour"]
+    )
     assert result.exit_code != 0 and not (tmp_path / "o").exists()
+
+
+def test_audit_with_injected_names_and_lexicon_groups(tmp_path):
+    data = _write_data(tmp_path / "data")
+    out = tmp_path / "report"
+    args = ["audit", "--data", str(data), "--out", str(out), "--k", "1", "--inject-names", "--group-key", "lexicon"]
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code == 0, result.output
+    md = (out / "report.md").read_text()
+    assert "lexicon-inferred gender (weak proxy), 4 of 4 resumes" in md
+    assert "Group fairness of the original ranking" in md and "female-male" in md

@@ -33,7 +33,9 @@ def test_case_is_preserved(lex):
 def test_word_boundaries(lex):
     text = "the manager showed hedge funds to the Chemistry department; themselves; shell"
     assert swap(lex, text) == text
-    assert swap(lex, "a man's job, the men's team, self-made man.") == "a woman's job, the women's team, self-made woman."
+    assert (
+        swap(lex, "a man's job, the men's team, self-made man.") == "a woman's job, the women's team, self-made woman."
+    )
 
 
 def test_her_possessive_or_object(lex):
@@ -74,10 +76,16 @@ def test_swap_result_counts_and_infer_side(lex):
 
 def test_custom_lexicon_file(tmp_path):
     path = tmp_path / "lex.json"
-    path.write_text(json.dumps({"dimensions": {"colour": {"sides": ["warm", "cold"], "pairs": [["red", "blue"]],
-                                                          "keep": ["Red Cross"]}}}))
+    path.write_text(
+        json.dumps(
+            {"dimensions": {"colour": {"sides": ["warm", "cold"], "pairs": [["red", "blue"]], "keep": ["Red Cross"]}}}
+        )
+    )
     lex = Lexicon.load(path)
-    assert lex.swap("Red shirt, red cap, Red Cross, blue sky", ("colour",)).text == "Blue shirt, blue cap, Red Cross, red sky"
+    assert (
+        lex.swap("Red shirt, red cap, Red Cross, blue sky", ("colour",)).text
+        == "Blue shirt, blue cap, Red Cross, red sky"
+    )
     with pytest.raises(ConfigError, match="no dimension 'gender'"):
         lex.swap("x", ("gender",))
     bad = tmp_path / "bad.json"
@@ -86,3 +94,9 @@ def test_custom_lexicon_file(tmp_path):
         Lexicon.load(bad)
     with pytest.raises(ConfigError, match="cannot read"):
         Lexicon.load(tmp_path / "missing.json")
+
+
+def test_product_and_institution_names_are_kept(lex):
+    text = "Skills: Ms Office, Ms Excel, MS Word. Studied at Robert Morris University; Thomas Edison State College."
+    assert swap(lex, text) == text
+    assert swap(lex, "Ms Garcia led") == "Mr Garcia led"

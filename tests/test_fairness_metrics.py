@@ -52,8 +52,12 @@ def test_agrees_with_fairlearn_on_random_data():
         g = rng.choice(["x", "y", "z"], size=200)
         t = rng.integers(0, 2, size=200)
         y = (rng.random(200) < np.where(g == "x", 0.6, 0.3)).astype(int)
-        assert demographic_parity_difference(y, g, use_fairlearn=False) == pytest.approx(fl_dp(t, y, sensitive_features=g))
-        assert equalized_odds_difference(t, y, g, use_fairlearn=False) == pytest.approx(fl_eodds(t, y, sensitive_features=g))
+        assert demographic_parity_difference(y, g, use_fairlearn=False) == pytest.approx(
+            fl_dp(t, y, sensitive_features=g)
+        )
+        assert equalized_odds_difference(t, y, g, use_fairlearn=False) == pytest.approx(
+            fl_eodds(t, y, sensitive_features=g)
+        )
         tpr = MetricFrame(metrics=true_positive_rate, y_true=t, y_pred=y, sensitive_features=g).difference()
         assert equal_opportunity_difference(t, y, g, use_fairlearn=False) == pytest.approx(tpr)
         assert equal_opportunity_difference(t, y, g, use_fairlearn=True) == pytest.approx(tpr)
@@ -80,7 +84,9 @@ def test_topk_group_share():
 
 
 def test_topk_decisions_over_full_pool():
-    t, y, g = topk_decisions({"q": {"d1": 2.0, "d2": 1.0}}, G, 1, qrels={"q": {"d3": 1}}, pools=["d1", "d2", "d3", "d4"])
+    t, y, g = topk_decisions(
+        {"q": {"d1": 2.0, "d2": 1.0}}, G, 1, qrels={"q": {"d3": 1}}, pools=["d1", "d2", "d3", "d4"]
+    )
     assert y.tolist() == [1, 0, 0, 0] and t.tolist() == [0, 0, 1, 0] and g.tolist() == ["a", "b", "a", "b"]
 
 

@@ -42,7 +42,8 @@ def test_eo_eodds_and_unknown_groups():
     assert FairnessLoss("eo")(s, g, y).item() == pytest.approx((p[0] - p[1]).item())
     assert FairnessLoss("eodds")(s, g, y).item() == pytest.approx((p[0] - p[1]).item())  # FPR gap is 0
     assert FairnessLoss("dp", squared=True)(s, g).item() == pytest.approx(
-        (((p[0] + p[2]) / 2 - (p[1] + p[3]) / 2) ** 2).item())
+        (((p[0] + p[2]) / 2 - (p[1] + p[3]) / 2) ** 2).item()
+    )
     one_group = FairnessLoss("dp")(s.clone().requires_grad_(), torch.tensor([0, 0, 0, 0, -1]))
     assert one_group.item() == 0.0
     with pytest.raises(ValueError, match="needs labels"):
@@ -53,7 +54,9 @@ def test_eo_eodds_and_unknown_groups():
 
 def test_batch_inputs_centre_rows_and_label_positives():
     jobs, resumes = torch.randn(3, 8), torch.randn(5, 8)
-    logits, y = batch_fairness_inputs(jobs, resumes, 0.05, torch.zeros(3, 5, dtype=torch.bool).index_fill_(1, torch.tensor([4]), True))
+    logits, y = batch_fairness_inputs(
+        jobs, resumes, 0.05, torch.zeros(3, 5, dtype=torch.bool).index_fill_(1, torch.tensor([4]), True)
+    )
     assert logits.shape == (3, 5) and torch.allclose(logits.mean(dim=1), torch.zeros(3), atol=1e-5)
     assert y[:, 4].all() and y[0, 0] and y[1, 1] and not y[0, 1]
 
@@ -75,9 +78,11 @@ def test_fair_confit_loss_composes_and_backpropagates(minilm):
     texts_j = ["hospital nurse", "backend engineer", "staff accountant"]
     feats = [minilm.preprocess(texts_r), minilm.preprocess(texts_j)]
     base = ConFitLoss(minilm)
-    plain = FairConFitLoss(base, FairnessLoss("dp"), beta=0.0)(feats, resume_groups=torch.tensor([0, 1, 1]))
+    zero = FairConFitLoss(base, FairnessLoss("dp"), beta=0.0)
+    plain = zero(feats, resume_groups=torch.tensor([0, 1, 1]))
     ref = base(feats)
     assert plain.item() == pytest.approx(ref.item(), rel=1e-5)
+    assert zero.last_terms["fair"] > 0  # logged, not added
     minilm.zero_grad()
     fair = FairConFitLoss(base, FairnessLoss("dp"), beta=10.0)
     total = fair(feats, resume_groups=torch.tensor([0, 1, 1]))
@@ -97,7 +102,9 @@ def test_train_fair_confit_tiny(tmp_path):
     groups = {rid: ("a" if i % 2 else "b") for i, rid in enumerate(sorted(corpus.resumes))}
     cfg = FairTrainConfig(
         confit=ConFitConfig(epochs=1, batch_size=4, max_seq_length=32, eval_split=None),
-        beta=1.0, criterion="dp", cda=True,
+        beta=1.0,
+        criterion="dp",
+        cda=True,
     )
     result = train_fair_confit(corpus, cfg, tmp_path / "run", groups=groups, progress=False)
     assert result.history[0]["steps"] >= 2 and result.history[0]["fair"] >= 0

@@ -16,8 +16,10 @@ from agentic_match.fairness.redact import (
 
 
 def test_emails_phones_urls():
-    text = ("jane.doe+cv@mail.example.co.uk | (555) 123-4567 | 555.123.4567 | +44 20 7946 0958 | "
-            "1-800-555-0199 | https://example.com/in/jane?x=1 | www.janedoe.dev | github.com/jdoe")
+    text = (
+        "jane.doe+cv@mail.example.co.uk | (555) 123-4567 | 555.123.4567 | +44 20 7946 0958 | "
+        "1-800-555-0199 | https://example.com/in/jane?x=1 | www.janedoe.dev | github.com/jdoe"
+    )
     out = redact(text)
     assert out == "[EMAIL] | [PHONE] | [PHONE] | [PHONE] | [PHONE] | [URL] | [URL] | [URL]"
 
@@ -31,12 +33,20 @@ def test_names_whole_words_any_case_and_parts():
     out = redact("JANE DOE led Doe's team; Janet and Jane-Marie stay? Jane\nDoe", names=["Jane Doe"])
     assert out == "[NAME] led [NAME]'s team; Janet and [NAME]-Marie stay? [NAME]"
     assert redact("Jane Doe met Al", names=["Jane Doe"], config=RedactConfig(split_names=False)) == "[NAME] met Al"
-    assert redact("call me", config=RedactConfig(placeholders={"email": "", "phone": "", "url": "", "name": "<n>"}),
-                  names=["me"]) == "call <n>"
+    assert (
+        redact(
+            "call me",
+            config=RedactConfig(placeholders={"email": "", "phone": "", "url": "", "name": "<n>"}),
+            names=["me"],
+        )
+        == "call <n>"
+    )
 
 
 def test_sensitive_fields_never_reach_prompts():
-    doc = Document("r1", "resume", fields={"name": "Jane Doe", "gender": "female", "summary": "Jane Doe, nurse. jane@x.org"})
+    doc = Document(
+        "r1", "resume", fields={"name": "Jane Doe", "gender": "female", "summary": "Jane Doe, nurse. jane@x.org"}
+    )
     cfg = protected_render_config()
     assert "gender" in cfg.exclude_fields and "name" in cfg.exclude_fields
     text = prompt_text(doc)

@@ -24,7 +24,9 @@ def _console() -> Console:
 
 def audit(
     out: Annotated[Path, typer.Option("--out", help="Report folder: report.md, report.html, audit.json, plots.")],
-    data: Annotated[Path, typer.Option("--data", help="A folder in the benchmark layout (resumes.jsonl, jobs.jsonl, ...).")],
+    data: Annotated[
+        Path, typer.Option("--data", help="A folder in the benchmark layout (resumes.jsonl, jobs.jsonl, ...).")
+    ],
     encoder: Annotated[
         Optional[str], typer.Option("--encoder", help="Encoder spec or trained folder (default: settings encoder).")
     ] = None,
@@ -35,7 +37,8 @@ def audit(
     ] = ["gender"],
     lexicon: Annotated[Optional[Path], typer.Option(help="Lexicon JSON (default: the packaged one).")] = None,
     inject_names: Annotated[
-        bool, typer.Option("--inject-names/--no-inject-names", help="Prepend a lexicon first name to every resume first.")
+        bool,
+        typer.Option("--inject-names/--no-inject-names", help="Prepend a lexicon first name to every resume first."),
     ] = False,
     group_key: Annotated[
         Optional[str],
@@ -57,7 +60,6 @@ def audit(
         AuditConfig,
         CounterfactualConfig,
         counterfactual_audit,
-        inferred_groups,
         metadata_groups,
     )
     from agentic_match.fairness.lexicon import Lexicon
@@ -91,21 +93,30 @@ def audit(
     group_note = "none"
     if group_key:
         audited = [corpus.resumes[i] for i in result.resume_ids]
-        groups = inferred_groups(audited, lex, dimension[0]) if group_key == "lexicon" else metadata_groups(audited, group_key)
-        group_note = (f"lexicon-inferred {dimension[0]} (weak proxy)" if group_key == "lexicon"
-                      else f"metadata['{group_key}']") + f", {len(groups)} of {len(audited)} resumes"
+        # The lexicon reads the audited resumes (name-injected ones included) for proxy groups.
+        groups = dict(result.base_sides) if group_key == "lexicon" else metadata_groups(audited, group_key)
+        group_note = (
+            f"lexicon-inferred {dimension[0]} (weak proxy)" if group_key == "lexicon" else f"metadata['{group_key}']"
+        ) + f", {len(groups)} of {len(audited)} resumes"
         if len(set(groups.values())) >= 2:
             qrels = corpus.qrels.get(f"{split}_rank_resume")
-            fairness = ranking_fairness(result.base_run(depth=max(k, 100)), groups, k, qrels=qrels,
-                                        pools=result.resume_ids)
+            fairness = ranking_fairness(
+                result.base_run(depth=max(k, 100)), groups, k, qrels=qrels, pools=result.resume_ids
+            )
         else:
             console.print(f"[yellow]fewer than two groups found via {group_key!r}; group metrics skipped[/yellow]")
     paths = write_audit_report(
         result,
         out,
         fairness=fairness,
-        context={"encoder": spec, "data": str(data), "split": split, "lexicon": lex.source, "groups": group_note,
-                 "excluded fields": ", ".join(exclude_field) or "none"},
+        context={
+            "encoder": spec,
+            "data": str(data),
+            "split": split,
+            "lexicon": lex.source,
+            "groups": group_note,
+            "excluded fields": ", ".join(exclude_field) or "none",
+        },
     )
     s = result.summary()
     console.print(

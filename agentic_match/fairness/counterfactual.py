@@ -23,7 +23,7 @@ bi-encoder, any ``Ranker`` (re-rankers), or a plain pairwise function (an LLM ju
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
@@ -87,7 +87,9 @@ class PairScorer:
     For LLM judges and cross-encoders; it scores every pair, so audit small pools.
     """
 
-    def __init__(self, fn: Callable[[list[tuple[Document, Document]]], Sequence[float]], name: str = "pairwise") -> None:
+    def __init__(
+        self, fn: Callable[[list[tuple[Document, Document]]], Sequence[float]], name: str = "pairwise"
+    ) -> None:
         self.fn = fn
         self.name = name
 
@@ -280,6 +282,8 @@ class AuditResult:
         base_scores: ``(jobs, resumes)`` scores of the originals (for group metrics).
         job_ids, resume_ids: Row and column ids of ``base_scores``.
         swap_counts: ``{swap: count}`` over changed resumes (which terms drove the audit).
+        base_sides: ``{resume_id: side}`` of the audited (possibly name-injected) resumes
+            whose side is known: a proxy group for group metrics.
     """
 
     scorer: str
@@ -301,6 +305,7 @@ class AuditResult:
     resume_ids: list[str]
     swap_counts: dict[str, int]
     config: AuditConfig
+    base_sides: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, float]:
         """Flat numbers for a results row."""
@@ -314,7 +319,7 @@ class AuditResult:
             **{f"rank_resume_{m}": v for m, v in self.rank_resume.items()},
             **{f"rank_job_{m}": v for m, v in self.rank_job.items()},
         }
-        out["top%d_lists_changed_pct" % k] = self.rank_resume.get(f"lists_changed@{k}", 0.0) * 100.0
+        out[f"top{k}_lists_changed_pct"] = self.rank_resume.get(f"lists_changed@{k}", 0.0) * 100.0
         return out
 
     def base_run(self, depth: int = 100) -> dict[str, dict[str, float]]:
@@ -418,7 +423,9 @@ def counterfactual_audit(
     rank_resume[f"mean_abs_rank_change_in_top{k}"] = (
         float(np.abs(cf_rank - base_rank)[touched].mean()) if touched.any() else 0.0
     )
-    rank_job = _list_changes(s0[:, changed].T, s1_c.T, k) if changed else {f"lists_changed@{k}": 0.0, f"overlap@{k}": 1.0}
+    rank_job = (
+        _list_changes(s0[:, changed].T, s1_c.T, k) if changed else {f"lists_changed@{k}": 0.0, f"overlap@{k}": 1.0}
+    )
     rank_job[f"lists_changed_all@{k}"] = rank_job[f"lists_changed@{k}"] * len(changed) / len(resumes)
 
     flat, flat_z = delta.ravel(), z.ravel()
@@ -488,6 +495,7 @@ def counterfactual_audit(
         resume_ids=[r.id for r in resumes],
         swap_counts=dict(sorted(counts.items(), key=lambda kv: -kv[1])),
         config=config,
+        base_sides={p.base.id: p.base_side for p in pairs if p.base_side is not None},
     )
 
 

@@ -168,18 +168,26 @@ class FairConFitLoss(nn.Module):
         resumes, jobs = self._embed(feats[0]), self._embed(feats[1])
         neg_jobs, neg_resumes = self._embed(feats[2]), self._embed(feats[3])
         utility = confit_loss(
-            resumes, jobs, neg_jobs, neg_resumes,
-            temperature=self.base.temperature, lam=self.base.lam,
-            resume_mask=resume_mask, job_mask=job_mask,
+            resumes,
+            jobs,
+            neg_jobs,
+            neg_resumes,
+            temperature=self.base.temperature,
+            lam=self.base.lam,
+            resume_mask=resume_mask,
+            job_mask=job_mask,
         )
         self.last_terms = {"utility": float(utility.detach())}
-        if self.beta == 0 or resume_groups is None:
+        if resume_groups is None:
             return utility
         all_resumes = resumes if neg_resumes is None else torch.cat([resumes, neg_resumes])
         logits, y = batch_fairness_inputs(jobs, all_resumes, self.base.temperature, job_mask)
         groups = resume_groups.to(logits.device).reshape(1, -1).expand_as(logits)
+        # Computed at β = 0 too, so that a sweep logs the gap it did not penalise.
         fair = self.fairness(logits.reshape(-1), groups.reshape(-1), y.reshape(-1))
         self.last_terms["fair"] = float(fair.detach())
+        if self.beta == 0:
+            return utility
         return utility + self.beta * fair
 
 
@@ -284,8 +292,13 @@ def train_fair_confit(
         saved = json.loads(done_file.read_text(encoding="utf-8"))
         if saved.get("config") == json.loads(json.dumps(config.to_dict(), default=str)):
             log.info("%s: already trained", out_dir)
-            return FairTrainResult(model_dir, saved.get("history", []), saved.get("n_pairs", 0),
-                                   saved.get("n_cda_pairs", 0), saved.get("group_counts", {}))
+            return FairTrainResult(
+                model_dir,
+                saved.get("history", []),
+                saved.get("n_pairs", 0),
+                saved.get("n_cda_pairs", 0),
+                saved.get("group_counts", {}),
+            )
 
     rc = render_config or RenderConfig()
     labels = training_labels(corpus, cc.train_split)
@@ -304,8 +317,11 @@ def train_fair_confit(
         for jid in neg.jobs:
             job_text.setdefault(jid, render(corpus.jobs[jid], rc))
     if groups is None:
-        groups = {rid: d.metadata[config.group_key] for rid, d in corpus.resumes.items()
-                  if d.metadata.get(config.group_key) not in (None, "")}
+        groups = {
+            rid: d.metadata[config.group_key]
+            for rid, d in corpus.resumes.items()
+            if d.metadata.get(config.group_key) not in (None, "")
+        }
     group_ids = {g: i for i, g in enumerate(sorted({str(v) for v in groups.values()}))}
     gid = {rid: group_ids[str(g)] for rid, g in groups.items()}
 
@@ -340,13 +356,16 @@ def train_fair_confit(
             auto.get_input_embeddings().weight.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
-        [{"params": [p for p in params if p.ndim > 1], "weight_decay": cc.weight_decay},
-         {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0}],
+        [
+            {"params": [p for p in params if p.ndim > 1], "weight_decay": cc.weight_decay},
+            {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
+        ],
         lr=cc.learning_rate,
     )
     epoch_batches = {
-        e: unique_pair_batches(pairs, cc.batch_size, seed=cc.seed * 1000 + e,
-                               positives=positives if cc.mask_known_positives else None)
+        e: unique_pair_batches(
+            pairs, cc.batch_size, seed=cc.seed * 1000 + e, positives=positives if cc.mask_known_positives else None
+        )
         for e in range(1, cc.epochs + 1)
     }
     from transformers import get_linear_schedule_with_warmup
@@ -382,10 +401,14 @@ def train_fair_confit(
             cand_j, cand_r = b_job + neg_jobs, b_res + neg_res
             rmask = jmask = None
             if cc.mask_known_positives:
-                rmask = torch.tensor([[i != k and (r, j) in positives for k, j in enumerate(cand_j)]
-                                      for i, r in enumerate(b_res)], device=device)
-                jmask = torch.tensor([[i != k and (r, j) in positives for k, r in enumerate(cand_r)]
-                                      for i, j in enumerate(b_job)], device=device)
+                rmask = torch.tensor(
+                    [[i != k and (r, j) in positives for k, j in enumerate(cand_j)] for i, r in enumerate(b_res)],
+                    device=device,
+                )
+                jmask = torch.tensor(
+                    [[i != k and (r, j) in positives for k, r in enumerate(cand_r)] for i, j in enumerate(b_job)],
+                    device=device,
+                )
             feats = [
                 _to_device(model.preprocess([resume_text[r] for r in b_res]), device),
                 _to_device(model.preprocess([job_text[j] for j in b_job]), device),
@@ -403,21 +426,31 @@ def train_fair_confit(
             sums["utility"] += loss_fn.last_terms.get("utility", 0.0)
             sums["fair"] += loss_fn.last_terms.get("fair", 0.0)
             n += 1
-        record: dict[str, Any] = {"epoch": epoch, "steps": n, "train_s": round(time.perf_counter() - t0, 1),
-                                  **{k: v / max(n, 1) for k, v in sums.items()}}
+        record: dict[str, Any] = {
+            "epoch": epoch,
+            "steps": n,
+            "train_s": round(time.perf_counter() - t0, 1),
+            **{k: v / max(n, 1) for k, v in sums.items()},
+        }
         score = math.nan
         if cc.eval_split and any(k.startswith(f"{cc.eval_split}_") for k in corpus.qrels):
             model.eval()
-            enc = BiEncoder(model, EncoderSettings(temperature=cc.temperature, max_seq_length=infer_len,
-                                                   batch_size=cc.eval_batch_size), render_config=rc)
+            enc = BiEncoder(
+                model,
+                EncoderSettings(temperature=cc.temperature, max_seq_length=infer_len, batch_size=cc.eval_batch_size),
+                render_config=rc,
+            )
             score, _ = dev_score(enc, corpus, cc.eval_split)
             model.max_seq_length = cc.max_seq_length
             record["dev_ndcg@10"] = score
         history.append(record)
         if progress:
-            print(f"[fair-confit β={config.beta}] epoch {epoch}/{cc.epochs}: loss {record['loss']:.4f} "
-                  f"(utility {record['utility']:.4f}, fair {record['fair']:.4f}) dev nDCG@10 {score:.2f} "
-                  f"({record['train_s']:.0f}s)", flush=True)
+            print(
+                f"[fair-confit β={config.beta}] epoch {epoch}/{cc.epochs}: loss {record['loss']:.4f} "
+                f"(utility {record['utility']:.4f}, fair {record['fair']:.4f}) dev nDCG@10 {score:.2f} "
+                f"({record['train_s']:.0f}s)",
+                flush=True,
+            )
         if math.isnan(score) or score > best_score:
             best_score = score if not math.isnan(score) else best_score
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
@@ -431,8 +464,13 @@ def train_fair_confit(
         key = str(next((g for g, i in group_ids.items() if i == gid.get(r)), None))
         counts[key] = counts.get(key, 0) + 1
     result = FairTrainResult(model_dir, history, len(pairs) - n_cda, n_cda, counts)
-    payload = {"config": json.loads(json.dumps(config.to_dict(), default=str)), "history": history,
-               "n_pairs": result.n_pairs, "n_cda_pairs": n_cda, "group_counts": counts}
+    payload = {
+        "config": json.loads(json.dumps(config.to_dict(), default=str)),
+        "history": history,
+        "n_pairs": result.n_pairs,
+        "n_cda_pairs": n_cda,
+        "group_counts": counts,
+    }
     done_file.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     return result
 

@@ -123,7 +123,9 @@ def redact(text: str, names: Sequence[str] = (), config: RedactConfig = RedactCo
     return text
 
 
-def document_names(doc: Document, fields: Sequence[str] = ("name", "full_name", "first_name", "last_name")) -> list[str]:
+def document_names(
+    doc: Document, fields: Sequence[str] = ("name", "full_name", "first_name", "last_name")
+) -> list[str]:
     """Names a document itself declares (in those fields or metadata keys), to redact."""
     out = []
     for key in fields:

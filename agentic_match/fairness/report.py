@@ -92,8 +92,13 @@ def plot_group_share(fair: RankingFairness, path: Path) -> Path:
     x = np.arange(len(groups))
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.bar(x - 0.2, [100 * fair.pool_share[g] for g in fair.pool_share], 0.4, label="pool", color="#a5a5a5")
-    ax.bar(x + 0.2, [100 * fair.topk_share.get(g, 0.0) for g in fair.pool_share], 0.4,
-           label=f"top {fair.k}", color="#4472c4")
+    ax.bar(
+        x + 0.2,
+        [100 * fair.topk_share.get(g, 0.0) for g in fair.pool_share],
+        0.4,
+        label=f"top {fair.k}",
+        color="#4472c4",
+    )
     ax.set_xticks(x, groups)
     ax.set_ylabel("% of documents")
     ax.set_title(f"Group share in the top {fair.k}")
@@ -113,6 +118,9 @@ def plot_tradeoff(rows: Sequence[Mapping[str, Any]], path: Path, utility: str, f
     ax.plot(xs, ys, "o-", color="#4472c4")
     for r, x, y in zip(rows, xs, ys):
         ax.annotate(f"β={r.get('params', {}).get('beta', '?')}", (x, y), textcoords="offset points", xytext=(4, 4))
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.set_xlabel(fairness + " (lower is fairer)")
     ax.set_ylabel(utility)
     ax.set_title("Utility / fairness trade-off")
@@ -169,24 +177,52 @@ def _sections(result: AuditResult, fair: RankingFairness | None) -> list[tuple[s
     ]
     if result.side_gap:
         gap_rows = [[name, v] for name, v in result.side_gap.items()]
-        secs.append(("Direction of the shift", "Mean score of the other side's version minus this side's "
-                     "(positive: the scorer prefers the second-named side).", ["gap", "value"], gap_rows))
-    secs.append((
-        "Worst pairs",
-        "Largest normalised shifts; ids only, with the swaps that were made.",
-        ["job", "resume", "side", "score", "counterfactual", "z", "rank", "rank after", "swaps"],
-        [[w.job_id, w.resume_id, w.base_side or "-", w.base_score, w.cf_score, w.z, w.base_rank, w.cf_rank,
-          ", ".join(w.swaps)] for w in result.worst],
-    ))
-    secs.append((
-        "Most frequent swaps",
-        "Which lexicon terms the audit rests on (counts over changed resumes).",
-        ["swap", "count"],
-        [[s, c] for s, c in list(result.swap_counts.items())[:15]],
-    ))
+        gap_name = next(iter(result.side_gap))
+        s1, _, s0 = gap_name.partition("-")
+        secs.append(
+            (
+                "Direction of the shift",
+                f"'{gap_name}' is the mean over (job, resume) pairs of the score of the resume's {s1} "
+                f"version minus its {s0} version (raw, then in job score std units); positive: the scorer "
+                f"prefers the {s1} version. Only resumes whose side the lexicon can read are counted.",
+                ["gap", "value"],
+                gap_rows,
+            )
+        )
+    secs.append(
+        (
+            "Worst pairs",
+            "Largest normalised shifts; ids only, with the swaps that were made.",
+            ["job", "resume", "side", "score", "counterfactual", "z", "rank", "rank after", "swaps"],
+            [
+                [
+                    w.job_id,
+                    w.resume_id,
+                    w.base_side or "-",
+                    w.base_score,
+                    w.cf_score,
+                    w.z,
+                    w.base_rank,
+                    w.cf_rank,
+                    ", ".join(w.swaps),
+                ]
+                for w in result.worst
+            ],
+        )
+    )
+    secs.append(
+        (
+            "Most frequent swaps",
+            "Which lexicon terms the audit rests on (counts over changed resumes).",
+            ["swap", "count"],
+            [[s, c] for s, c in list(result.swap_counts.items())[:15]],
+        )
+    )
     if fair is not None:
-        rows = [[f"top-{k} share: {g}", f"{100 * fair.topk_share.get(g, math.nan):.1f}% (pool {100 * p:.1f}%)"]
-                for g, p in fair.pool_share.items()]
+        rows = [
+            [f"top-{k} share: {g}", f"{100 * fair.topk_share.get(g, math.nan):.1f}% (pool {100 * p:.1f}%)"]
+            for g, p in fair.pool_share.items()
+        ]
         rows += [[f"exposure: {g}", v] for g, v in fair.exposure.items()]
         rows += [
             ["exposure disparity", fair.exposure_disparity],
@@ -195,8 +231,14 @@ def _sections(result: AuditResult, fair: RankingFairness | None) -> list[tuple[s
             [f"equal opportunity difference (in top {k})", fair.decisions.equal_opportunity_difference],
             [f"equalized odds difference (in top {k})", fair.decisions.equalized_odds_difference],
         ]
-        secs.append(("Group fairness of the original ranking", "Metrics of the jobs' resume rankings by group.",
-                     ["measure", "value"], rows))
+        secs.append(
+            (
+                "Group fairness of the original ranking",
+                "Metrics of the jobs' resume rankings by group.",
+                ["measure", "value"],
+                rows,
+            )
+        )
     return secs
 
 
@@ -228,9 +270,13 @@ def write_audit_report(
     plots["rank_scatter"] = plot_rank_scatter(result, out / "rank_scatter.png")
     if fairness is not None and fairness.pool_share:
         plots["group_share"] = plot_group_share(fairness, out / "group_share.png")
-    ctx = {"date": _dt.datetime.now().isoformat(timespec="seconds"), "scorer": result.scorer,
-           "swapped dimensions": ", ".join(result.config.counterfactual.dimensions),
-           "names injected": result.config.counterfactual.inject_names, **(context or {})}
+    ctx = {
+        "date": _dt.datetime.now().isoformat(timespec="seconds"),
+        "scorer": result.scorer,
+        "swapped dimensions": ", ".join(result.config.counterfactual.dimensions),
+        "names injected": result.config.counterfactual.inject_names,
+        **(context or {}),
+    }
     secs = _sections(result, fairness)
 
     md = [f"# {title}", "", *(f"- **{k}**: {v}" for k, v in ctx.items()), "", f"> {DISCLAIMER}", ""]
@@ -255,7 +301,8 @@ def write_audit_report(
         "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:4px 8px;"
         "text-align:left;font-size:14px}th{background:#f0f0f0}.note{background:#fff8e1;padding:.6em;"
         "border-left:4px solid #f0b400}.plots img{max-width:48%;margin:4px}</style></head><body>"
-        + "\n".join(body) + "</body></html>"
+        + "\n".join(body)
+        + "</body></html>"
     )
     atomic_write_bytes(out / "report.html", page.encode("utf-8"))
 
@@ -265,8 +312,11 @@ def write_audit_report(
         "side_gap": result.side_gap,
         "worst": [asdict(w) for w in result.worst],
         "swap_counts": result.swap_counts,
-        "fairness": None if fairness is None else {
-            "k": fairness.k, "topk_share": {str(g): v for g, v in fairness.topk_share.items()},
+        "fairness": None
+        if fairness is None
+        else {
+            "k": fairness.k,
+            "topk_share": {str(g): v for g, v in fairness.topk_share.items()},
             "pool_share": {str(g): v for g, v in fairness.pool_share.items()},
             "exposure": {str(g): v for g, v in fairness.exposure.items()},
             "summary": {str(k): v for k, v in fairness.summary().items()},
@@ -276,4 +326,11 @@ def write_audit_report(
     return {"markdown": out / "report.md", "html": out / "report.html", "json": out / "audit.json", **plots}
 
 
-__all__ = ["DISCLAIMER", "plot_group_share", "plot_rank_scatter", "plot_shift_hist", "plot_tradeoff", "write_audit_report"]
+__all__ = [
+    "DISCLAIMER",
+    "plot_group_share",
+    "plot_rank_scatter",
+    "plot_shift_hist",
+    "plot_tradeoff",
+    "write_audit_report",
+]

@@ -1,0 +1,270 @@
+"""The local LLM judge: which of two resumes fits a job better, asked in both orders.
+
+Pairs come from the stage-1 encoder's top-k for each training query
+(:func:`candidate_pairs`). :func:`judge_pair` asks the model twice, with the two passages
+swapped; when the two answers disagree the model only followed the position, so the pair is
+a tie and is left out of the preferences (but counted: the position-flip rate). Answers
+are structured output validated by :class:`JudgeVerdict`; the reason has a hard length cap
+so a tiny model cannot loop until ``max_tokens``. Every answer is in the generation cache,
+so a rerun sends no request.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, Field
+
+import prompts
+from agentic_match.align.preferences import preference_record
+from agentic_match.data.render import RenderConfig, render
+from agentic_match.data.schema import Corpus, DocKind
+from agentic_match.errors import ConfigError, StructuredOutputError
+from agentic_match.retrieval.ranker import Ranker
+
+T = TypeVar("T", bound=BaseModel)
+REASON_MAX_CHARS = 200
+
+
+class StructuredModel(Protocol):
+    """What the judge needs from a client (``LLMClient`` or a test fake)."""
+
+    def structured(self, messages: list[dict[str, str]], schema: type[T], **sampling: Any) -> T: ...
+
+
+class JudgeVerdict(BaseModel):
+    """The judge's answer for one ordering of a pair."""
+
+    preferred: Literal["A", "B"] = Field(description="The resume that fits the job post better.")
+    reason: str = Field("", max_length=REASON_MAX_CHARS, description="One short sentence.")
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    """Settings of the judge.
+
+    Attributes:
+        max_doc_chars: Characters of each rendered document shown to the judge (three
+            documents must fit the served context; also what the preference file stores).
+        max_tokens: Cap on the answer's tokens (the JSON object and a short reason).
+        both_orders: Ask with the passages swapped too and drop disagreements (position
+            bias); ``False`` trusts a single ordering (cheaper, biased).
+    """
+
+    max_doc_chars: int = 1500
+    max_tokens: int = 96
+    both_orders: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_doc_chars < 100:
+            raise ConfigError(f"max_doc_chars must be >= 100, got {self.max_doc_chars}")
+        if self.max_tokens < 16:
+            raise ConfigError(f"max_tokens must be >= 16, got {self.max_tokens}")
+
+
+@dataclass(frozen=True)
+class JudgePair:
+    """Two passages to compare for one query (texts as the judge reads them)."""
+
+    query_id: str
+    passage1_id: str
+    passage2_id: str
+    query: str
+    passage1: str
+    passage2: str
+    query_kind: DocKind = "job"
+
+    @property
+    def key(self) -> str:
+        """A stable id of the pair (results and checkpoints are keyed by it)."""
+        return f"{self.query_id}|{self.passage1_id}|{self.passage2_id}"
+
+    def to_row(self) -> dict[str, Any]:
+        return {"id": self.key, **asdict(self)}
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> JudgePair:
+        return cls(**{k: row[k] for k in cls.__dataclass_fields__ if k in row})
+
+
+@dataclass
+class JudgeOutcome:
+    """What the judge said about one pair.
+
+    Attributes:
+        preferred: ``"A"`` (passage1), ``"B"`` (passage2), ``"tie"`` (the two orders
+            disagree), or ``None`` when the judge failed (``problem`` says why).
+        reason: The reason given in the first ordering.
+    """
+
+    pair: JudgePair
+    preferred: Literal["A", "B", "tie"] | None
+    reason: str = ""
+    problem: str | None = None
+
+    def record(self) -> dict[str, Any] | None:
+        """The preference-file record (``None`` for ties and failures)."""
+        if self.preferred not in ("A", "B"):
+            return None
+        p = self.pair
+        return preference_record(
+            p.query_id,
+            p.passage1_id,
+            p.passage2_id,
+            p.query,
+            p.passage1,
+            p.passage2,
+            self.preferred,
+            self.reason,
+            p.query_kind,
+        )
+
+
+@dataclass
+class JudgeReport:
+    """Outcomes of many pairs, in input order, with counts."""
+
+    outcomes: list[JudgeOutcome] = field(default_factory=list)
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return [r for o in self.outcomes if (r := o.record()) is not None]
+
+    def counts(self) -> dict[str, int]:
+        """``{"pairs", "preferences", "ties", "failures"}``."""
+        ties = sum(o.preferred == "tie" for o in self.outcomes)
+        fails = sum(o.preferred is None for o in self.outcomes)
+        return {
+            "pairs": len(self.outcomes),
+            "preferences": len(self.outcomes) - ties - fails,
+            "ties": ties,
+            "failures": fails,
+        }
+
+    def flip_rate(self) -> float:
+        """Share of judged pairs (failures excluded) whose two orders disagree."""
+        c = self.counts()
+        judged = c["pairs"] - c["failures"]
+        return c["ties"] / judged if judged else float("nan")
+
+
+def judge_messages(
+    query: str, first: str, second: str, query_kind: DocKind = "job", max_doc_chars: int = 1500
+) -> list[dict[str, str]]:
+    """The chat messages asking which of ``first`` (A) / ``second`` (B) fits ``query`` better.
+
+    Every document is cut to ``max_doc_chars`` and fenced. Only job queries (two resumes
+    compared for one job) are supported: that is the recruiter's judgment being learned.
+    """
+    if query_kind != "job":
+        raise ConfigError("the judge compares two resumes for one job (query_kind='job')")
+    cut = lambda t: t[:max_doc_chars]  # noqa: E731 - the same cut for all three
+    content = prompts.render(
+        "judge",
+        job=prompts.fence(cut(query), "job"),
+        resume_a=prompts.fence(cut(first), "resume A"),
+        resume_b=prompts.fence(cut(second), "resume B"),
+    )
+    return [{"role": "user", "content": content}]
+
+
+def _ask(llm: StructuredModel, pair: JudgePair, swapped: bool, config: JudgeConfig) -> JudgeVerdict:
+    a, b = (pair.passage2, pair.passage1) if swapped else (pair.passage1, pair.passage2)
+    msgs = judge_messages(pair.query, a, b, pair.query_kind, config.max_doc_chars)
+    return llm.structured(msgs, JudgeVerdict, max_tokens=config.max_tokens)
+
+
+def judge_pair(llm: StructuredModel, pair: JudgePair, config: JudgeConfig = JudgeConfig()) -> JudgeOutcome:
+    """Judge one pair (both orders unless ``config.both_orders`` is off).
+
+    An answer that fails the schema (after the client's repair retry) makes the outcome a
+    failure with the reason in ``problem``; an unreachable server raises
+    (:class:`~agentic_match.errors.LLMUnavailableError`) so callers can retry.
+    """
+    try:
+        first = _ask(llm, pair, False, config)
+        if not config.both_orders:
+            return JudgeOutcome(pair, first.preferred, first.reason)
+        second = _ask(llm, pair, True, config)
+    except StructuredOutputError as e:
+        return JudgeOutcome(pair, None, problem=str(e)[:500])
+    # In the swapped ordering "A" is passage2: consistent answers name different letters.
+    if first.preferred != second.preferred:
+        return JudgeOutcome(pair, first.preferred, first.reason)
+    return JudgeOutcome(pair, "tie", first.reason)
+
+
+def judge_pairs(
+    llm: StructuredModel,
+    pairs: Sequence[JudgePair],
+    config: JudgeConfig = JudgeConfig(),
+    *,
+    concurrency: int = 8,
+    on_done: Callable[[JudgeOutcome], None] | None = None,
+) -> JudgeReport:
+    """Judge many pairs with ``concurrency`` pairs in flight (threads over the sync client)."""
+    with ThreadPoolExecutor(max(1, concurrency)) as ex:
+        futures = [ex.submit(judge_pair, llm, p, config) for p in pairs]
+        outcomes = []
+        for f in futures:
+            o = f.result()
+            if on_done is not None:
+                on_done(o)
+            outcomes.append(o)
+    return JudgeReport(outcomes)
+
+
+def candidate_pairs(
+    ranker: Ranker,
+    corpus: Corpus,
+    *,
+    split: str = "train",
+    k: int = 10,
+    pairs_per_query: int = 5,
+    max_queries: int | None = None,
+    max_doc_chars: int = 1500,
+    seed: int = 0,
+    render_config: RenderConfig = RenderConfig(),
+) -> list[JudgePair]:
+    """Pairs of resumes from the stage-1 ranker's top-``k`` for each ``split`` job.
+
+    Each query gets up to ``pairs_per_query`` distinct unordered pairs drawn at random
+    (seeded) from its top-``k``; which passage is shown first is random too, so the file
+    carries no rank-order bias. ``max_queries`` subsamples the jobs (seeded).
+    """
+    if k < 2 or pairs_per_query < 1:
+        raise ConfigError("candidate_pairs needs k >= 2 and pairs_per_query >= 1")
+    rng = random.Random(seed)
+    job_ids = [j for j in corpus.split_ids("job", split) if j in corpus.jobs]
+    if max_queries is not None and len(job_ids) > max_queries:
+        job_ids = sorted(rng.sample(job_ids, max_queries), key=job_ids.index)
+    resumes = [corpus.resumes[r] for r in corpus.split_ids("resume", split) if r in corpus.resumes]
+    run = ranker.rank([corpus.jobs[j] for j in job_ids], resumes, k=k)
+    text = lambda d: render(d, render_config)[:max_doc_chars]  # noqa: E731
+    out: list[JudgePair] = []
+    for jid in job_ids:
+        top = sorted(run.get(jid, {}).items(), key=lambda x: -x[1])[:k]
+        ids = [d for d, _ in top]
+        combos = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1 :]]
+        for a, b in rng.sample(combos, min(pairs_per_query, len(combos))):
+            if rng.random() < 0.5:
+                a, b = b, a
+            out.append(JudgePair(jid, a, b, text(corpus.jobs[jid]), text(corpus.resumes[a]), text(corpus.resumes[b])))
+    return out
+
+
+__all__ = [
+    "JudgeConfig",
+    "JudgeOutcome",
+    "JudgePair",
+    "JudgeReport",
+    "JudgeVerdict",
+    "candidate_pairs",
+    "judge_messages",
+    "judge_pair",
+    "judge_pairs",
+]
