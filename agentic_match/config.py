@@ -56,6 +56,16 @@ class ServerSettings(BaseModel):
     extra_args: list[str] = Field(default_factory=list, description="Extra vLLM flags.")
 
 
+class PrivacySettings(BaseModel):
+    """What is kept out of prompts, caches and logs."""
+
+    redact_prompts: bool = Field(
+        True, description="Replace e-mails, phone numbers, URLs and listed names in every prompt (and so the cache)."
+    )
+    redact_names: list[str] = Field(default_factory=list, description="Extra names to redact everywhere.")
+    redact_logs: bool = Field(True, description="Apply the same redaction to log records of the CLI.")
+
+
 class Settings(BaseSettings):
     """Every setting of the toolkit, with its default and help text."""
 
@@ -69,6 +79,7 @@ class Settings(BaseSettings):
     encoder: str = Field("all-minilm-l6-v2", description="Encoder spec: packaged name or local folder.")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     @classmethod
     def settings_customise_sources(

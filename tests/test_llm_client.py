@@ -100,3 +100,14 @@ def test_chat_many_keeps_order_and_bounds_concurrency(server, tmp_path):
     assert [o.text for o in outs] == ["same"] * 10 and sorted(done) == list(range(10))
     outs2 = c.chat_many([[{"role": "user", "content": str(i)}] for i in range(10)])
     assert all(o.cached for o in outs2) and len(server.requests) == 10
+
+
+def test_prompts_are_redacted_before_sending_and_caching(server, tmp_path):
+    from agentic_match.privacy import redact
+
+    c = make_client(server, tmp_path, redact=lambda t: redact(t, names=["Jane Roe"]))
+    c.chat([{"role": "user", "content": "Jane Roe, jane.roe@example.com, +1 555 123 4567, https://jane.example"}])
+    sent = server.requests[0]["messages"][0]["content"]
+    assert "Jane" not in sent and "example.com" not in sent and "555" not in sent and "[EMAIL]" in sent
+    rows = c.cache._conn.execute("SELECT request FROM generations").fetchall()
+    assert "jane.roe" not in rows[0][0]

@@ -25,6 +25,12 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     from rich.console import Console
 
+    import logging
+
+    from agentic_match.privacy import install_log_redaction
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
     try:
         # Non-standalone click returns the code of typer.Exit(n) instead of exiting with it.
         code = app(args=argv, standalone_mode=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from agentic_match.config import Settings, load_settings
@@ -11,11 +11,22 @@ from agentic_match.llm.client import Completion, LLMClient, SamplingParams
 from agentic_match.llm.server import ManagedServer, ServerInfo, request_count
 
 
+def _redactor(settings: Settings) -> Callable[[str], str] | None:
+    if not settings.privacy.redact_prompts:
+        return None
+    from functools import partial
+
+    from agentic_match.privacy import redact
+
+    return partial(redact, names=tuple(settings.privacy.redact_names))
+
+
 def client_for(settings: Settings, info: ServerInfo | None = None, *, model: str | None = None) -> LLMClient:
     """An :class:`LLMClient` for a managed server (``info``) or the configured ``base_url``."""
     llm = settings.llm
     sampling = SamplingParams(max_tokens=llm.max_tokens, temperature=llm.temperature, seed=llm.seed)
     cache = GenerationCache(settings.generation_cache_path)
+    redact = _redactor(settings)
     if info is not None:
         return LLMClient(
             info.base_url,
@@ -28,6 +39,7 @@ def client_for(settings: Settings, info: ServerInfo | None = None, *, model: str
             max_retries=llm.max_retries,
             sampling=sampling,
             log_path=info.log_path,
+            redact=redact,
         )
     if not llm.base_url:
         raise ValueError("client_for needs a running server (info) or settings.llm.base_url")
@@ -40,6 +52,7 @@ def client_for(settings: Settings, info: ServerInfo | None = None, *, model: str
         timeout_s=llm.timeout_s,
         max_retries=llm.max_retries,
         sampling=sampling,
+        redact=redact,
     )
 
 

@@ -98,6 +98,8 @@ class LLMClient:
         max_retries: Retries with exponential backoff on connection errors, timeouts, 408/409/429/5xx.
         sampling: Default sampling parameters.
         log_path: Server log to point at when the server is unreachable.
+        redact: Applied to every message's content before it is sent or cached (e-mails,
+            phone numbers, URLs and names out of prompts and the cache); None: sent as is.
     """
 
     def __init__(
@@ -113,6 +115,7 @@ class LLMClient:
         max_retries: int = 3,
         sampling: SamplingParams | None = None,
         log_path: str | None = None,
+        redact: Callable[[str], str] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.model = model
@@ -121,6 +124,7 @@ class LLMClient:
         self.sampling = sampling or SamplingParams()
         self.max_concurrency = max_concurrency
         self.log_path = log_path
+        self.redact = redact
         self.stats = ClientStats()
         key = api_key or "EMPTY"
         self._sync = openai.OpenAI(base_url=self.base_url, api_key=key, timeout=timeout_s, max_retries=max_retries)
@@ -135,6 +139,11 @@ class LLMClient:
         p = self.sampling.to_request()
         p.update({k: v for k, v in overrides.items() if v is not None})
         return p
+
+    def _prepare(self, messages: Messages) -> Messages:
+        if self.redact is None:
+            return messages
+        return [{**m, "content": self.redact(m["content"])} if isinstance(m.get("content"), str) else m for m in messages]
 
     def _key(self, model: str, messages: Messages, params: dict[str, Any]) -> str:
         ns = self.cache_namespace if model == self.model else model
@@ -194,6 +203,7 @@ class LLMClient:
     def chat(self, messages: Messages, *, model: str | None = None, **sampling: Any) -> Completion:
         """One chat completion (cached). Keyword args override the default sampling."""
         model = model or self.model
+        messages = self._prepare(messages)
         params = self._params(sampling)
         key = self._key(model, messages, params)
         if (hit := self._lookup(key)) is not None:
@@ -217,6 +227,7 @@ class LLMClient:
     async def achat(self, messages: Messages, *, model: str | None = None, **sampling: Any) -> Completion:
         """Async :meth:`chat`; at most ``max_concurrency`` requests are in flight."""
         model = model or self.model
+        messages = self._prepare(messages)
         params = self._params(sampling)
         key = self._key(model, messages, params)
         if (hit := self._lookup(key)) is not None:

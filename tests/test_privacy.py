@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from agentic_match.data.schema import Document
-from agentic_match.fairness.redact import (
+from agentic_match.privacy import (
     RedactConfig,
     RedactingFilter,
     install_log_redaction,
