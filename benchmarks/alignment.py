@@ -276,7 +276,7 @@ class Bench:
             for name, rr in rerankers.items():
                 ranker = RerankedRanker(first, rr, depth=self.a.depth)
                 t0 = time.perf_counter()
-                res = evaluate(ranker, t, k=self.a.depth)
+                res = evaluate(ranker, t, k=self.a.depth, metrics=("ndcg@10",))
                 wall = time.perf_counter() - t0
                 self.rows.append(
                     {

@@ -20,9 +20,10 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -124,7 +125,11 @@ class Bench:
     def mnrl(self, name: str, mined: bool) -> tuple[Any, dict]:
         """sentence-transformers' own recipe: MNRL on (resume, job) accepted pairs, 1 epoch."""
         from datasets import Dataset
-        from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+        from sentence_transformers import (
+            SentenceTransformer,
+            SentenceTransformerTrainer,
+            SentenceTransformerTrainingArguments,
+        )
         from sentence_transformers.base.sampler import BatchSamplers
         from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
@@ -242,7 +247,6 @@ class Bench:
             _say(f"rum t={t}: band {band_label(band)} {info}; {time.perf_counter() - t0:.0f}s")
             return BiEncoder.load(res.model_dir), params
 
-
         def bm25neg() -> tuple[Any, dict]:
             from agentic_match.retrieval.mining import load_negatives, save_negatives
 
@@ -259,7 +263,9 @@ class Bench:
         def best_chunk() -> None:
             # Chunked inference for the best ConFit* row *by dev* (never by test), among the
             # ConFit* rows finished so far.
-            confit_rows = [r for r in rows if r["system"].startswith("confit-") and r["params"].get("dev_ndcg@10_by_epoch")]
+            confit_rows = [
+                r for r in rows if r["system"].startswith("confit-") and r["params"].get("dev_ndcg@10_by_epoch")
+            ]
             if not confit_rows or (want is not None and "confit-best-chunk" not in want):
                 return
             best = max(confit_rows, key=lambda r: max(x for x in r["params"]["dev_ndcg@10_by_epoch"] if x is not None))
@@ -339,11 +345,19 @@ def main() -> None:
     for r in rows:
         for task in TASKS:
             out_rows.append(
-                {"system": r["system"], "task": task, "metrics": r["metrics"][task], "wall_s": r["wall_s"], "params": r["params"]}
+                {
+                    "system": r["system"],
+                    "task": task,
+                    "metrics": r["metrics"][task],
+                    "wall_s": r["wall_s"],
+                    "params": r["params"],
+                }
             )
     total = sum(r["wall_s"] for r in rows)
     if not args.no_write:
-        cmd = "nice -n 5 python benchmarks/retrieval.py " + " ".join(a for a in sys.argv[1:] if not a.startswith("--note"))
+        cmd = "nice -n 5 python benchmarks/retrieval.py " + " ".join(
+            a for a in sys.argv[1:] if not a.startswith("--note")
+        )
         if args.note:
             cmd = f"{cmd.strip()}  # {args.note}"
         path = write_results("retrieval", out_rows, cmd.strip(), total, out_dir=REPO / "benchmarks" / "results")
@@ -358,7 +372,10 @@ def markdown(rows: list[dict], total: float) -> str:
     for r in rows:
         vals = [f"{r['metrics'][t].get(c, float('nan')):.1f}" for t in TASKS for c in cols]
         lines.append(f"| {r['system']} | " + " | ".join(vals) + f" | {r['wall_s']:.0f} |")
-    lines.append(f"\nsum of row wall times: {total:.0f}s (rank resumes = job queries over test resumes; rank jobs = resume queries over test jobs)")
+    lines.append(
+        f"\nsum of row wall times: {total:.0f}s (rank resumes = job queries over test resumes; "
+        "rank jobs = resume queries over test jobs)"
+    )
     return "\n".join(lines)
 
 

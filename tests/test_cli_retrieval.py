@@ -15,7 +15,11 @@ def _write_toy(tmp_path, accepted=True):
     labels = [{"resume_id": f"r{i}", "job_id": f"j{i}", "label": 1 if accepted else 0} for i in range(4)]
     for name, rows in (("resumes", rows_r), ("jobs", rows_j), ("labels", labels)):
         (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return [f"--resumes={tmp_path / 'resumes.jsonl'}", f"--jobs={tmp_path / 'jobs.jsonl'}", f"--labels={tmp_path / 'labels.jsonl'}"]
+    return [
+        f"--resumes={tmp_path / 'resumes.jsonl'}",
+        f"--jobs={tmp_path / 'jobs.jsonl'}",
+        f"--labels={tmp_path / 'labels.jsonl'}",
+    ]
 
 
 def _run(argv, capsys):
@@ -51,7 +55,9 @@ def test_mine_with_missing_encoder_folder(tmp_path, capsys):
 def test_data_options_are_checked(tmp_path, capsys):
     code, err = _run(["train", "--out", str(tmp_path / "run")], capsys)
     assert code == 2 and "--data" in err
-    code, err = _run(["mine", "--encoder", "x", "--band", "9-2", "--data", str(tmp_path), "--out", str(tmp_path / "n")], capsys)
+    code, err = _run(
+        ["mine", "--encoder", "x", "--band", "9-2", "--data", str(tmp_path), "--out", str(tmp_path / "n")], capsys
+    )
     assert code == 2 and "band" in err
 
 

@@ -90,7 +90,9 @@ def test_train_one_tiny_epoch_then_resume(tmp_path):
     assert third.epochs_run == [] and third.finished
 
     with pytest.raises(ConfigError, match="other config"):
-        train_confit(corpus, ConFitConfig(epochs=3, batch_size=4, max_seq_length=32, eval_split=None), out, progress=False)
+        train_confit(
+            corpus, ConFitConfig(epochs=3, batch_size=4, max_seq_length=32, eval_split=None), out, progress=False
+        )
 
 
 def test_no_accepted_pair_is_a_clear_error(tmp_path):

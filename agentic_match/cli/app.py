@@ -45,6 +45,7 @@ def _root(
 
 def _register() -> None:
     from agentic_match.cli import (
+        commands_align,
         commands_audit,
         commands_augment,
         commands_core,
@@ -53,7 +54,15 @@ def _register() -> None:
         commands_retrieval,
     )
 
-    for group in (commands_core, commands_data, commands_retrieval, commands_index, commands_augment, commands_audit):
+    for group in (
+        commands_core,
+        commands_data,
+        commands_retrieval,
+        commands_index,
+        commands_augment,
+        commands_audit,
+        commands_align,
+    ):
         group.register(app)
 
 

@@ -14,9 +14,12 @@ from agentic_match.errors import ConfigError
 console = Console(stderr=True)
 
 DataOpt = Annotated[
-    Optional[Path], typer.Option("--data", help="A folder in the benchmark layout (resumes.jsonl, jobs.jsonl, labels/...).")
+    Optional[Path],
+    typer.Option("--data", help="A folder in the benchmark layout (resumes.jsonl, jobs.jsonl, labels/...)."),
 ]
-ResumesOpt = Annotated[Optional[Path], typer.Option("--resumes", help="Resumes file (JSONL / CSV), with --jobs and --labels.")]
+ResumesOpt = Annotated[
+    Optional[Path], typer.Option("--resumes", help="Resumes file (JSONL / CSV), with --jobs and --labels.")
+]
 JobsOpt = Annotated[Optional[Path], typer.Option("--jobs", help="Jobs file (JSONL / CSV).")]
 LabelsOpt = Annotated[Optional[Path], typer.Option("--labels", help="Labels file (resume_id, job_id, label).")]
 
@@ -42,7 +45,10 @@ def train(
     jobs: JobsOpt = None,
     labels: LabelsOpt = None,
     negatives: Annotated[
-        str, typer.Option(help="Hard negatives: 'rejected' (rejected labels), 'none' (in-batch only) or a FILE from `mine`.")
+        str,
+        typer.Option(
+            help="Hard negatives: 'rejected' (rejected labels), 'none' (in-batch only) or a FILE from `mine`."
+        ),
     ] = "rejected",
     encoder: Annotated[Optional[str], typer.Option(help="Base encoder (default: settings encoder).")] = None,
     epochs: Annotated[int, typer.Option(help="Epochs (the best on dev is kept).")] = 2,
@@ -92,7 +98,9 @@ def mine(
     jobs: JobsOpt = None,
     labels: LabelsOpt = None,
     method: Annotated[str, typer.Option(help="'rum' (Runner-Up Mining) or 'bm25' (BM25 top-k).")] = "rum",
-    band: Annotated[str, typer.Option(help="Rank-percentile band LOW-HIGH (e.g. 3-4), or 'auto' (chosen on dev).")] = "3-4",
+    band: Annotated[
+        str, typer.Option(help="Rank-percentile band LOW-HIGH (e.g. 3-4), or 'auto' (chosen on dev).")
+    ] = "3-4",
     per_pair: Annotated[int, typer.Option(help="Negatives per pair and side.")] = 1,
     top_k: Annotated[int, typer.Option(help="BM25 depth sampled from (bm25 only).")] = 10,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
@@ -121,7 +129,9 @@ def mine(
         enc = BiEncoder.load(encoder)
         if chosen is None:
             chosen, shares = choose_band(enc, corpus)
-            console.print(f"auto band: {band_label(chosen)} (share of dev positives per band: {shares})", highlight=False)
+            console.print(
+                f"auto band: {band_label(chosen)} (share of dev positives per band: {shares})", highlight=False
+            )
         negs, report = mine_runner_up(enc, corpus, chosen, per_pair=per_pair, seed=seed)
         console.print(
             f"band {band_label(chosen)}: {report.pairs} pairs, {report.negative_jobs} negative jobs, "

@@ -32,6 +32,9 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    top_logprobs: list[dict[str, float]] | None = None
+    """Per generated token, its most likely alternatives ``{token: logprob}``; only when the
+    request asked for ``logprobs=True, top_logprobs=N`` (kept in the cache too)."""
 
 
 @dataclass
@@ -158,7 +161,12 @@ class LLMClient:
         self.stats.cache_hits += 1
         text, usage = hit
         return Completion(
-            text, usage.get("finish_reason"), usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), True
+            text,
+            usage.get("finish_reason"),
+            usage.get("prompt_tokens", 0),
+            usage.get("completion_tokens", 0),
+            True,
+            usage.get("top_logprobs"),
         )
 
     def _store(self, key: str, model: str, messages: Messages, params: dict, c: Completion) -> None:
@@ -170,6 +178,8 @@ class LLMClient:
                 "prompt_tokens": c.prompt_tokens,
                 "completion_tokens": c.completion_tokens,
             }
+            if c.top_logprobs is not None:
+                usage["top_logprobs"] = c.top_logprobs
             self.cache.put(key, model, {"messages": messages, "params": params}, c.text, usage)
 
     def _wrap_error(self, e: Exception) -> LLMError:
@@ -192,11 +202,17 @@ class LLMClient:
     def _completion(resp: Any) -> Completion:
         choice = resp.choices[0]
         usage = resp.usage
+        lp = getattr(choice, "logprobs", None)
+        tops = None
+        if lp is not None and getattr(lp, "content", None):
+            # Each generated token's alternatives (the token itself when none were asked for).
+            tops = [{a.token: a.logprob for a in (t.top_logprobs or [])} or {t.token: t.logprob} for t in lp.content]
         return Completion(
             choice.message.content or "",
             choice.finish_reason,
             getattr(usage, "prompt_tokens", 0) or 0,
             getattr(usage, "completion_tokens", 0) or 0,
+            top_logprobs=tops,
         )
 
     # -- plain chat --------------------------------------------------------------------

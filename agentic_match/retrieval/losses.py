@@ -54,7 +54,9 @@ def confit_loss(
         job_mask: Same for the job → resume direction, ``(B, B + K)``.
     """
     if resume_emb.shape != job_emb.shape:
-        raise ValueError(f"resume and job embeddings differ in shape: {tuple(resume_emb.shape)} vs {tuple(job_emb.shape)}")
+        raise ValueError(
+            f"resume and job embeddings differ in shape: {tuple(resume_emb.shape)} vs {tuple(job_emb.shape)}"
+        )
     to_jobs = _direction_ce(resume_emb, job_emb, neg_job_emb, temperature, resume_mask)
     to_resumes = _direction_ce(job_emb, resume_emb, neg_resume_emb, temperature, job_mask)
     return lam * to_jobs + (1.0 - lam) * to_resumes
@@ -131,8 +133,7 @@ class ConFitLoss(nn.Module):
         n_job_cols = self.job_negative_columns if self.job_negative_columns is not None else len(rest) // 2
         if self.job_negative_columns is None and len(rest) % 2:
             raise ValueError(
-                f"{len(rest)} negative columns cannot be split evenly into jobs and resumes; "
-                "pass job_negative_columns"
+                f"{len(rest)} negative columns cannot be split evenly into jobs and resumes; pass job_negative_columns"
             )
         resumes = self._embed(features[0])
         jobs = self._embed(features[1])

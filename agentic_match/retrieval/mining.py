@@ -384,7 +384,9 @@ def bm25_negatives(
     return out
 
 
-def _bm25_lists(hits: Sequence[Sequence[tuple[int, float]]], query_ids: Sequence[str], cand_ids: Sequence[str]) -> dict[str, list[str]]:
+def _bm25_lists(
+    hits: Sequence[Sequence[tuple[int, float]]], query_ids: Sequence[str], cand_ids: Sequence[str]
+) -> dict[str, list[str]]:
     """``bm25_top_k``'s ``(candidate_index, score)`` rows as candidate-id lists, best first."""
     return {q: [cand_ids[int(i)] for i, _ in row] for q, row in zip(query_ids, hits)}
 

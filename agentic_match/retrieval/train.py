@@ -230,7 +230,9 @@ def _save_model(model: Any, folder: Path, infer_len: int, temperature: float) ->
     (folder / "bi_encoder.json").write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
 
 
-def _write_checkpoint(dst: Path, model: Any, infer_len: int, temperature: float, trainer_state: dict | None, state: dict) -> None:
+def _write_checkpoint(
+    dst: Path, model: Any, infer_len: int, temperature: float, trainer_state: dict | None, state: dict
+) -> None:
     import torch
 
     tmp = dst.parent / f".{dst.name}.tmp-{uuid.uuid4().hex[:8]}"
@@ -438,7 +440,9 @@ def train_confit(
             model.eval()
             enc = BiEncoder(
                 model,
-                EncoderSettings(temperature=config.temperature, max_seq_length=infer_len, batch_size=config.eval_batch_size),
+                EncoderSettings(
+                    temperature=config.temperature, max_seq_length=infer_len, batch_size=config.eval_batch_size
+                ),
             )
             score, metrics = dev_score(enc, corpus, config.eval_split)
             model.max_seq_length = config.max_seq_length  # encode() restores it, but be explicit
@@ -459,13 +463,18 @@ def train_confit(
         if better:
             state["best_epoch"] = epoch
             state["best_score"] = None if math.isnan(score) else score
-            _write_checkpoint(best_dir, model, infer_len, config.temperature, None, {"epoch": epoch, "score": state["best_score"]})
+            _write_checkpoint(
+                best_dir, model, infer_len, config.temperature, None, {"epoch": epoch, "score": state["best_score"]}
+            )
         ts = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}
         _write_checkpoint(last_dir, model, infer_len, config.temperature, ts, state)
         epochs_run.append(epoch)
         log.info(
-            "epoch %d: loss %.4f, dev nDCG@10 %s, %.0fs", epoch, record["train_loss"],
-            "n/a" if math.isnan(score) else f"{score:.2f}", train_s,
+            "epoch %d: loss %.4f, dev nDCG@10 %s, %.0fs",
+            epoch,
+            record["train_loss"],
+            "n/a" if math.isnan(score) else f"{score:.2f}",
+            train_s,
         )
         if progress:
             print(
