@@ -167,11 +167,15 @@ class Bench:
                     corpus=train_jobs,
                     num_negatives=1,
                     relative_margin=0.05,
+                    # The default window (top ~13) is where a raw model ranks jobs above the
+                    # positive, so the margin rejects them all and ~93% of pairs are dropped.
+                    range_max=100,
                     sampling_strategy="top",
                     batch_size=32,
                     verbose=False,
                 )
-                params["mining"] = "mine_hard_negatives(relative_margin=0.05, num_negatives=1, top)"
+                params["mining"] = "mine_hard_negatives(relative_margin=0.05, range_max=100, num_negatives=1, top)"
+                params["triplets_kept"] = f"{len(ds)} of {len(pairs)} pairs"
             args = SentenceTransformerTrainingArguments(
                 output_dir=str(self.work / "tmp" / name),
                 num_train_epochs=1,

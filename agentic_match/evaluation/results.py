@@ -130,10 +130,19 @@ def _fmt(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
-def results_table_markdown(path: str | Path) -> str:
+def results_table_markdown(
+    path: str | Path,
+    columns: Sequence[str] | None = None,
+    tasks: Sequence[str] | None = None,
+    provenance: bool = False,
+) -> str:
     """Render a results file as a Markdown table (one row per result, one column per metric).
 
-    Metric columns appear in first-seen order; a row lacking a metric leaves its cell empty.
+    Args:
+        path: A results file.
+        columns: Metric columns to show, in this order (default: every metric, first-seen order).
+        tasks: Only rows of these tasks (default: all).
+        provenance: Add a line with the file's command, date and machine under the table.
     """
     path = Path(path)
     try:
@@ -141,17 +150,29 @@ def results_table_markdown(path: str | Path) -> str:
         rows = data["rows"]
     except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
         raise DataError(f"{path}: not a results file ({e})") from e
-    columns: list[str] = []
-    for row in rows:
-        for m in row.get("metrics", {}):
-            if m not in columns:
-                columns.append(m)
+    if tasks is not None:
+        rows = [r for r in rows if r.get("task") in tasks]
+    if columns is None:
+        columns = []
+        for row in rows:
+            for m in row.get("metrics", {}):
+                if m not in columns:
+                    columns.append(m)
     header = ["system", "task", *columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * len(columns)) + "|"]
     for row in rows:
         metrics = row.get("metrics", {})
         cells = [_fmt(row.get("system")), _fmt(row.get("task"))] + [_fmt(metrics.get(c)) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
+    if provenance:
+        m = data.get("machine") or {}
+        machine = m if isinstance(m, str) else f"{m.get('cpu')}, {m.get('cores')} cores, {m.get('ram_gib')} GiB"
+        wall = data.get("wall_s")
+        lines.append("")
+        lines.append(
+            f"`{data.get('command')}` - {data.get('date')} - {machine}"
+            + (f" - wall {wall:.0f} s" if isinstance(wall, (int, float)) else "")
+        )
     return "\n".join(lines) + "\n"
 
 
