@@ -17,6 +17,24 @@ _LAZY: dict[str, str] = {
     "bm25_top_k": "agentic_match.retrieval.bm25",
     "BiEncoder": "agentic_match.retrieval.encoder",
     "EncoderSettings": "agentic_match.retrieval.encoder",
+    "ConFitLoss": "agentic_match.retrieval.losses",
+    "confit_loss": "agentic_match.retrieval.losses",
+    "UniquePairBatchSampler": "agentic_match.retrieval.batching",
+    "unique_pair_batches": "agentic_match.retrieval.batching",
+    "ConFitConfig": "agentic_match.retrieval.train",
+    "TrainResult": "agentic_match.retrieval.train",
+    "train_confit": "agentic_match.retrieval.train",
+    "mine_runner_up": "agentic_match.retrieval.mining",
+    "choose_band": "agentic_match.retrieval.mining",
+    "iterative_rum": "agentic_match.retrieval.mining",
+    "bm25_negatives": "agentic_match.retrieval.mining",
+    "rejected_negatives": "agentic_match.retrieval.mining",
+    "PairNegatives": "agentic_match.retrieval.mining",
+    "load_negatives": "agentic_match.retrieval.mining",
+    "save_negatives": "agentic_match.retrieval.mining",
+    "RerankedRanker": "agentic_match.retrieval.rerank",
+    "CrossEncoderReranker": "agentic_match.retrieval.rerank",
+    "LLMReranker": "agentic_match.retrieval.rerank",
 }
 
 
@@ -27,4 +45,4 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-__all__ = ["BM25Config", "BM25Ranker", "BiEncoder", "EncoderSettings", "Ranker", "Run", "bm25_top_k"]
+__all__ = ["Ranker", "Run", *_LAZY]
