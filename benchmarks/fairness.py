@@ -211,6 +211,10 @@ def main() -> None:
         for d in sorted(RETRIEVAL_CACHE.iterdir()):
             if (d / "model" / "modules.json").is_file():
                 encoders[d.name] = str(d / "model")
+        # Iterative RUM keeps one model per round: models/rum/round-<t>/train/model.
+        for d in sorted(RETRIEVAL_CACHE.glob("rum/round-*/train/model")):
+            if (d / "modules.json").is_file():
+                encoders[f"confit-rum-t{d.parent.parent.name.removeprefix('round-')}"] = str(d)
     for spec in args.encoder:
         name, _, path = spec.partition("=")
         if not path:
