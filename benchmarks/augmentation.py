@@ -46,7 +46,7 @@ from agentic_match.augment.hyre import HyReConfig, pick_examples  # noqa: E402
 from agentic_match.augment.lgir import LGIRConfig, LGIRRanker, embed_documents, fit_lgir  # noqa: E402
 from agentic_match.config import load_settings  # noqa: E402
 from agentic_match.data import load_benchmark  # noqa: E402
-from agentic_match.data.io import document_from_row  # noqa: E402
+from agentic_match.data import document_from_row  # noqa: E402
 from agentic_match.data.schema import Document  # noqa: E402
 from agentic_match.evaluation import RankingTask, evaluate, load_task, results_table_markdown, write_results  # noqa: E402
 from graphs import augment_jobs, complete_resumes  # noqa: E402

@@ -26,7 +26,7 @@ from typing import Any, TypedDict
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import RetryPolicy, Send
 
-from agentic_match.data.io import document_from_row, document_to_row, write_documents
+from agentic_match.data import document_from_row, document_to_row, write_documents
 from agentic_match.data.schema import DocKind, Document
 from agentic_match.errors import (
     AgenticMatchError,
@@ -131,9 +131,9 @@ def write_outputs(state: dict, kind: DocKind, failure_note: str) -> dict:
     path = write_documents(out, docs)
     fail_path = failures_path(path)
     if failures:
-        from agentic_match.data.io import _atomic_write_lines
+        from agentic_match.data.writers import atomic_write_lines
 
-        _atomic_write_lines(fail_path, ({"id": k, "problem": v} for k, v in sorted(failures.items())))
+        atomic_write_lines(fail_path, ({"id": k, "problem": v} for k, v in sorted(failures.items())))
     else:
         fail_path.unlink(missing_ok=True)
     return {"written": str(path)}

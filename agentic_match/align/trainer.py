@@ -40,11 +40,11 @@ from agentic_match.retrieval.encoder import BiEncoder, EncoderSettings, replace_
 from agentic_match.retrieval.train import (
     CONFIG_FILE,
     TrainResult,
-    _digest,
-    _set_seed,
-    _to_device,
-    _write_checkpoint,
+    config_digest,
     dev_score,
+    set_seed,
+    to_device,
+    write_checkpoint,
 )
 
 log = logging.getLogger(__name__)
@@ -256,7 +256,7 @@ def train_align(
         "config": config.to_dict(),
         "base_fingerprint": model_fingerprint(base_folder),
         "reference_fingerprint": model_fingerprint(ref_folder) if config.method == "rankpo" else None,
-        "preferences_digest": _digest(
+        "preferences_digest": config_digest(
             [[p.query_id, p.chosen_id, p.rejected_id, p.query, p.chosen, p.rejected] for p in prefs]
         ),
     }
@@ -332,7 +332,7 @@ def train_align(
     for epoch in range(state["epochs_done"] + 1, config.epochs + 1):
         if stop_after is not None and len(epochs_run) >= stop_after:
             return TrainResult(out_dir, model_dir, state["epochs_done"], state["history"], epochs_run, False)
-        _set_seed(config.seed * 1000 + epoch)
+        set_seed(config.seed * 1000 + epoch)
         model.train()
         t0, total, n = time.perf_counter(), 0.0, 0
         bar = tqdm(
@@ -341,7 +341,7 @@ def train_align(
         for batch in bar:
             bp = [prefs[i] for i in batch]
             q, c, r = (
-                model(_to_device(model.preprocess(texts), device))["sentence_embedding"]
+                model(to_device(model.preprocess(texts), device))["sentence_embedding"]
                 for texts in ([p.query for p in bp], [p.chosen for p in bp], [p.rejected for p in bp])
             )
             if config.method == "sft":
@@ -399,7 +399,7 @@ def train_align(
         state["epochs_done"] = epoch
         state["infer_len"] = infer_len
         ts = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}
-        _write_checkpoint(last_dir, model, infer_len, base_settings.temperature, ts, state)
+        write_checkpoint(last_dir, model, infer_len, base_settings.temperature, ts, state)
         epochs_run.append(epoch)
         if progress:
             print(

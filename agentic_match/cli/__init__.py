@@ -23,9 +23,9 @@ from agentic_match.errors import AgenticMatchError  # noqa: E402
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    from rich.console import Console
-
     import logging
+
+    from rich.console import Console
 
     from agentic_match.privacy import install_log_redaction
 

@@ -35,7 +35,7 @@ def judge(
 ) -> None:
     """Judge pairs of resumes per job with the local LLM (both orders; ties dropped, counted)."""
     from agentic_match.align.judge import JudgeConfig, candidate_pairs
-    from agentic_match.data.io import load_benchmark
+    from agentic_match.data import load_benchmark
     from agentic_match.llm import open_llm
     from agentic_match.retrieval.encoder import BiEncoder
     from graphs.batching import checkpointer_at, run_graph
@@ -94,7 +94,7 @@ def align(
     """Stage 2: tune a stage-1 encoder on judged preferences (RankPO / SimRankPO / SFT)."""
     from agentic_match.align.preferences import load_preferences, split_preferences
     from agentic_match.align.trainer import AlignConfig, train_align
-    from agentic_match.data.io import load_benchmark
+    from agentic_match.data import load_benchmark
 
     corpus = load_benchmark(data) if data else None
     loaded = load_preferences(preferences, corpus, on_error="skip" if skip_bad else "raise")
@@ -138,7 +138,7 @@ def rerank_train(
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
 ) -> None:
     """Train a cross-encoder reranker on the training labels."""
-    from agentic_match.data.io import load_benchmark
+    from agentic_match.data import load_benchmark
     from agentic_match.retrieval.rerank import CrossEncoderConfig, train_cross_encoder
 
     cfg = CrossEncoderConfig(
@@ -158,7 +158,7 @@ def rerank_eval(
     run_out: Annotated[Optional[Path], typer.Option(help="Also write the reranked run (.json / .json.gz).")] = None,
 ) -> None:
     """Rerank the bi-encoder's top-k for every query of a task and print the metrics."""
-    from agentic_match.data.io import load_benchmark
+    from agentic_match.data import load_benchmark
     from agentic_match.evaluation import evaluate, load_task
     from agentic_match.retrieval.encoder import BiEncoder
     from agentic_match.retrieval.rerank import CrossEncoderReranker, LLMReranker, RerankedRanker

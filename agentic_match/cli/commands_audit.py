@@ -54,7 +54,7 @@ def audit(
 ) -> None:
     """Audit how an encoder's scores react to swapped gendered (or other) words; write a report."""
     from agentic_match.cli.app import settings
-    from agentic_match.data.io import load_benchmark
+    from agentic_match.data import load_benchmark
     from agentic_match.data.render import RenderConfig
     from agentic_match.fairness.counterfactual import (
         AuditConfig,

@@ -18,8 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agentic_match.data import load_documents, load_interactions, load_labels
 from agentic_match.data.benchmark import load_benchmark
-from agentic_match.data.io import load_documents, load_interactions, load_labels
 from agentic_match.data.render import render
 from agentic_match.data.schema import Corpus, Document, Interaction, Label
 from agentic_match.data.validate import infer_kind, is_dataset_dir, validate_paths

@@ -63,7 +63,7 @@ def index_build(
 ) -> None:
     """Encode a documents file and save a vector index of it."""
     from agentic_match.cli.app import settings
-    from agentic_match.data.io import load_documents
+    from agentic_match.data import load_documents
     from agentic_match.index import IndexConfig, build_document_index
 
     _choice(kind, _KINDS, "--kind")
@@ -101,7 +101,7 @@ def index_search(
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON instead of a table.")] = False,
 ) -> None:
     """Search a saved index with free text or a file of query documents."""
-    from agentic_match.data.io import load_documents
+    from agentic_match.data import load_documents
     from agentic_match.index import VectorIndex
 
     if (query_file is None) == (text is None):
@@ -162,7 +162,7 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Score a system on a benchmark ranking task (nDCG@10, Recall@10/100, MAP@100, MRR@10)."""
-    from agentic_match.data.io import load_benchmark
+    from agentic_match.data import load_benchmark
     from agentic_match.evaluation import evaluate, load_task
 
     _choice(task, _TASKS, "--task")

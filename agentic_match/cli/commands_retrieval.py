@@ -26,7 +26,7 @@ LabelsOpt = Annotated[Optional[Path], typer.Option("--labels", help="Labels file
 
 def _load_corpus(data: Path | None, resumes: Path | None, jobs: Path | None, labels: Path | None):
     """A corpus from --data, or from --resumes/--jobs/--labels (never both)."""
-    from agentic_match.data.io import load_benchmark, load_corpus
+    from agentic_match.data import load_benchmark, load_corpus
 
     files = [resumes, jobs, labels]
     if data is not None and any(f is not None for f in files):

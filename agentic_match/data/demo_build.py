@@ -605,7 +605,7 @@ changes nothing (they are marked `metadata.prompt_injection = true`):
 
 def write(out: Path, seed: int = SEED) -> list[Path]:
     """Generate the corpus and write it (and its README) into ``out``; returns the files."""
-    from agentic_match.data.io import write_documents, write_interactions, write_labels
+    from agentic_match.data.writers import write_documents, write_interactions, write_labels
 
     resumes, jobs, labels, interactions = build(seed)
     out.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from agentic_match.data.readers import is_dataset, raw_rows
-from agentic_match.data.report import MAX_DOC_CHARS as MAX_DOC_CHARS
 from agentic_match.data.report import (
+    MAX_DOC_CHARS,
     MAX_LINE_BYTES,
     Loaded,
     LoadReport,
@@ -28,27 +28,9 @@ from agentic_match.data.report import (
 )
 from agentic_match.data.rows import document_from_row, interaction_from_row, label_from_row, remap
 from agentic_match.data.schema import Corpus, DocKind, Document, Interaction, Label
-from agentic_match.data.writers import atomic_write_lines
-from agentic_match.data.writers import document_to_row as document_to_row
-from agentic_match.data.writers import write_documents as write_documents
-from agentic_match.data.writers import write_interactions as write_interactions
-from agentic_match.data.writers import write_labels as write_labels
 from agentic_match.errors import Problem
 
-# Re-exported (`X as X`, `_atomic_write_lines`, `load_benchmark` below) because other code
-# imports them from here (graphs/batching.py, demo_build.py, schema.py, the CLI, tests).
-_atomic_write_lines = atomic_write_lines
-
 T = TypeVar("T")
-
-
-def __getattr__(name: str) -> Any:
-    # `load_benchmark` is re-exported lazily: benchmark.py imports this module.
-    if name == "load_benchmark":
-        from agentic_match.data.benchmark import load_benchmark
-
-        return load_benchmark
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- loaders

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from agentic_match.data.io import LoadReport
+    from agentic_match.data.report import LoadReport
 
 DocKind = Literal["resume", "job"]
 

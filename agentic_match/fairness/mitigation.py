@@ -276,11 +276,11 @@ def train_fair_confit(
     from agentic_match.retrieval.mining import rejected_negatives
     from agentic_match.retrieval.train import (
         NoTrainingPairsError,
-        _sample,
-        _set_seed,
-        _to_device,
         accepted_pairs,
         dev_score,
+        sample_at_most,
+        set_seed,
+        to_device,
         training_labels,
     )
 
@@ -345,7 +345,7 @@ def train_fair_confit(
                     gid[cf_id] = group_ids[other]
     positives = set(pairs)
 
-    _set_seed(cc.seed)
+    set_seed(cc.seed)
     base_folder = resolve_encoder(cc.encoder)
     model = _load_st(base_folder, cc.device)
     infer_len = int(model.max_seq_length)
@@ -394,8 +394,8 @@ def train_fair_confit(
             for p in bp:
                 pn = negatives.get((p[0].removesuffix("#cf"), p[1]))
                 if pn is not None:
-                    neg_jobs += _sample(pn.jobs, cc.hard_negatives, rng)
-                    neg_res += _sample(pn.resumes, cc.hard_negatives, rng)
+                    neg_jobs += sample_at_most(pn.jobs, cc.hard_negatives, rng)
+                    neg_res += sample_at_most(pn.resumes, cc.hard_negatives, rng)
             neg_jobs = [j for j in dict.fromkeys(neg_jobs) if j not in set(b_job)]
             neg_res = [r for r in dict.fromkeys(neg_res) if r not in set(b_res)]
             cand_j, cand_r = b_job + neg_jobs, b_res + neg_res
@@ -410,10 +410,10 @@ def train_fair_confit(
                     device=device,
                 )
             feats = [
-                _to_device(model.preprocess([resume_text[r] for r in b_res]), device),
-                _to_device(model.preprocess([job_text[j] for j in b_job]), device),
-                _to_device(model.preprocess([job_text[j] for j in neg_jobs]), device) if neg_jobs else None,
-                _to_device(model.preprocess([resume_text[r] for r in neg_res]), device) if neg_res else None,
+                to_device(model.preprocess([resume_text[r] for r in b_res]), device),
+                to_device(model.preprocess([job_text[j] for j in b_job]), device),
+                to_device(model.preprocess([job_text[j] for j in neg_jobs]), device) if neg_jobs else None,
+                to_device(model.preprocess([resume_text[r] for r in neg_res]), device) if neg_res else None,
             ]
             rg = torch.tensor([gid.get(r, -1) for r in cand_r], device=device)
             loss = loss_fn(feats, resume_mask=rmask, job_mask=jmask, resume_groups=rg)

@@ -222,13 +222,13 @@ def train_cross_encoder(
     from agentic_match.evaluation.runs import atomic_write_bytes
     from agentic_match.models import resolve_encoder
     from agentic_match.retrieval.encoder import replace_dir
-    from agentic_match.retrieval.train import _digest, _set_seed
+    from agentic_match.retrieval.train import config_digest, set_seed
 
     out_dir = Path(out_dir)
     rng = random.Random(config.seed)
     examples = _cross_encoder_examples(corpus, config, rng)
     base = resolve_encoder(config.base)
-    identity = {"config": asdict(config), "base": str(base), "data_digest": _digest(examples)}
+    identity = {"config": asdict(config), "base": str(base), "data_digest": config_digest(examples)}
     cfg_path, model_dir, last = out_dir / "config.json", out_dir / "model", out_dir / "checkpoints" / "last"
     if cfg_path.is_file() and json.loads(cfg_path.read_text(encoding="utf-8")) != identity:
         raise ConfigError(f"{out_dir} holds a cross-encoder run with other settings or data; use another folder")
@@ -271,7 +271,7 @@ def train_cross_encoder(
         scheduler.load_state_dict(ts["scheduler"])
 
     for epoch in range(state["epochs_done"] + 1, config.epochs + 1):
-        _set_seed(config.seed * 1000 + epoch)
+        set_seed(config.seed * 1000 + epoch)
         order = random.Random(config.seed * 1000 + epoch).sample(range(len(units)), len(units))
         model.model.train()
         t0, running, n = time.perf_counter(), 0.0, 0

@@ -167,7 +167,8 @@ def training_labels(corpus: Corpus, split: str = "train") -> list[Label]:
     return list(corpus.labels)
 
 
-def _digest(obj: Any) -> str:
+def config_digest(obj: Any) -> str:
+    """Short stable hash of a JSON-able config: a rerun with other settings is refused."""
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -199,7 +200,8 @@ def dev_score(encoder: BiEncoder, corpus: Corpus, split: str = "dev") -> tuple[f
 # ---------------------------------------------------------------------------- training
 
 
-def _set_seed(seed: int) -> None:
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and torch (trainers reseed per epoch so a resumed run matches)."""
     import numpy as np
     import torch
 
@@ -208,11 +210,13 @@ def _set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _to_device(features: dict, device: Any) -> dict:
+def to_device(features: dict, device: Any) -> dict:
+    """Move a tokenized feature dict to ``device``."""
     return {k: (v.to(device) if hasattr(v, "to") else v) for k, v in features.items()}
 
 
-def _sample(pool: Sequence[str], n: int, rng: random.Random) -> list[str]:
+def sample_at_most(pool: Sequence[str], n: int, rng: random.Random) -> list[str]:
+    """All of ``pool`` when it holds at most ``n`` items, else ``n`` of them drawn with ``rng``."""
     if n <= 0 or not pool:
         return []
     return list(pool) if len(pool) <= n else rng.sample(list(pool), n)
@@ -230,9 +234,10 @@ def _save_model(model: Any, folder: Path, infer_len: int, temperature: float) ->
     (folder / "bi_encoder.json").write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
 
 
-def _write_checkpoint(
+def write_checkpoint(
     dst: Path, model: Any, infer_len: int, temperature: float, trainer_state: dict | None, state: dict
 ) -> None:
+    """Write a checkpoint folder (model, optimizer state, progress) atomically to ``dst``."""
     import torch
 
     tmp = dst.parent / f".{dst.name}.tmp-{uuid.uuid4().hex[:8]}"
@@ -302,8 +307,8 @@ def train_confit(
     identity = {
         "config": config.to_dict(),
         "base_encoder": str(base_folder),
-        "pairs_digest": _digest(sorted(pairs)),
-        "negatives_digest": _digest(_negatives_payload(negatives)),
+        "pairs_digest": config_digest(sorted(pairs)),
+        "negatives_digest": config_digest(_negatives_payload(negatives)),
     }
     cfg_path = out_dir / CONFIG_FILE
     if cfg_path.is_file():
@@ -383,7 +388,7 @@ def train_confit(
     for epoch in range(start, config.epochs + 1):
         if stop_after is not None and len(epochs_run) >= stop_after:
             return TrainResult(out_dir, model_dir, state["best_epoch"], state["history"], epochs_run, False)
-        _set_seed(config.seed * 1000 + epoch)
+        set_seed(config.seed * 1000 + epoch)
         rng = random.Random(config.seed * 1000 + epoch)
         model.train()
         t0 = time.perf_counter()
@@ -399,8 +404,8 @@ def train_confit(
                 pn = negatives.get(p)
                 if pn is None:
                     continue
-                neg_jobs += _sample(pn.jobs, config.hard_negatives, rng)
-                neg_res += _sample(pn.resumes, config.hard_negatives, rng)
+                neg_jobs += sample_at_most(pn.jobs, config.hard_negatives, rng)
+                neg_res += sample_at_most(pn.resumes, config.hard_negatives, rng)
             # A negative already in the batch as someone's positive is a candidate anyway.
             neg_jobs = [j for j in dict.fromkeys(neg_jobs) if j not in set(b_job)]
             neg_res = [r for r in dict.fromkeys(neg_res) if r not in set(b_res)]
@@ -417,10 +422,10 @@ def train_confit(
                     device=device,
                 )
             feats = [
-                _to_device(model.preprocess([resume_text[r] for r in b_res]), device),
-                _to_device(model.preprocess([job_text[j] for j in b_job]), device),
-                _to_device(model.preprocess([job_text[j] for j in neg_jobs]), device) if neg_jobs else None,
-                _to_device(model.preprocess([resume_text[r] for r in neg_res]), device) if neg_res else None,
+                to_device(model.preprocess([resume_text[r] for r in b_res]), device),
+                to_device(model.preprocess([job_text[j] for j in b_job]), device),
+                to_device(model.preprocess([job_text[j] for j in neg_jobs]), device) if neg_jobs else None,
+                to_device(model.preprocess([resume_text[r] for r in neg_res]), device) if neg_res else None,
             ]
             loss = loss_fn(feats, resume_mask=rmask, job_mask=jmask)
             loss.backward()
@@ -463,11 +468,11 @@ def train_confit(
         if better:
             state["best_epoch"] = epoch
             state["best_score"] = None if math.isnan(score) else score
-            _write_checkpoint(
+            write_checkpoint(
                 best_dir, model, infer_len, config.temperature, None, {"epoch": epoch, "score": state["best_score"]}
             )
         ts = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}
-        _write_checkpoint(last_dir, model, infer_len, config.temperature, ts, state)
+        write_checkpoint(last_dir, model, infer_len, config.temperature, ts, state)
         epochs_run.append(epoch)
         log.info(
             "epoch %d: loss %.4f, dev nDCG@10 %s, %.0fs",
