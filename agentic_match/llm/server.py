@@ -150,7 +150,8 @@ class ManagedServer:
         cfg = self.settings.server
         host = cfg.host
         port = cfg.port or free_port(host)
-        key = secrets.token_urlsafe(24)
+        # Hex: a urlsafe token may start with "-", which vLLM's argparse reads as a flag.
+        key = secrets.token_hex(24)
         logs = self.settings.cache_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         log_path = logs / f"vllm-{self.served_name}-{port}.log"
@@ -166,8 +167,7 @@ class ManagedServer:
             host,
             "--port",
             str(port),
-            "--api-key",
-            key,
+            f"--api-key={key}",
             "--max-model-len",
             str(cfg.max_model_len),
             "--seed",
