@@ -30,7 +30,6 @@ import argparse
 import math
 import os
 import random
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -38,17 +37,16 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
 from agentic_match.align.judge import JudgeConfig, JudgePair, candidate_pairs, judge_pairs  # noqa: E402
 from agentic_match.align.preferences import load_preferences, split_preferences, write_preferences  # noqa: E402
 from agentic_match.data import load_benchmark  # noqa: E402
 from agentic_match.data.render import render  # noqa: E402
 from agentic_match.evaluation import evaluate, load_task, write_results  # noqa: E402
 
+REPO = Path(__file__).resolve().parents[1]
+
 TASKS = ("rank_resume", "rank_job")
-STAGE1_DIR = Path("~/.cache/agentic-match/bench-retrieval/models").expanduser()
+STAGE1_DIR = Path("~/.cache/agentic-match/bench-retrieval-v2/models").expanduser()
 
 
 def _say(msg: str) -> None:
@@ -79,6 +77,7 @@ class Bench:
         self.rows: list[dict[str, Any]] = []
         self.notes: dict[str, Any] = {"stage1": self.stage1_name, "subsamples": {}}
         self._encoder = None
+        self.judge_config = JudgeConfig(max_doc_chars=args.judge_chars) if args.judge_chars else JudgeConfig()
 
     def encoder(self):
         from agentic_match.retrieval.encoder import BiEncoder
@@ -107,7 +106,7 @@ class Bench:
         self.notes["subsamples"]["judge_quality"] = (
             f"{len(jobs)} dev jobs x {self.a.judge_pairs} pairs with differing grades"
         )
-        cut = JudgeConfig().max_doc_chars
+        cut = self.judge_config.max_doc_chars
         dev_resumes = [r for r in self.corpus.split_ids("resume", "dev") if r in self.corpus.resumes]
         pairs, truth = [], {}
         for j in jobs:
@@ -131,7 +130,7 @@ class Bench:
                     pairs.append(p)
                     truth[p.key] = "A" if graded.get(a, 0) > graded.get(b, 0) else "B"
         t0 = time.perf_counter()
-        rep = judge_pairs(llm, pairs, concurrency=self.a.concurrency)
+        rep = judge_pairs(llm, pairs, self.judge_config, concurrency=self.a.concurrency)
         wall = time.perf_counter() - t0
         decided = [o for o in rep.outcomes if o.preferred in ("A", "B")]
         agree = sum(o.preferred == truth[o.pair.key] for o in decided)
@@ -159,12 +158,15 @@ class Bench:
             k=self.a.pref_k,
             pairs_per_query=self.a.pref_pairs,
             max_queries=self.a.pref_jobs or None,
+            max_doc_chars=self.judge_config.max_doc_chars,
             seed=self.a.seed,
         )
         self.notes["subsamples"]["preferences"] = (
-            f"{len({p.query_id for p in pairs})} train jobs x {self.a.pref_pairs} pairs from the stage-1 top-{self.a.pref_k}"
+            f"{len({p.query_id for p in pairs})} train jobs x {self.a.pref_pairs} pairs "
+            f"from the stage-1 top-{self.a.pref_k}"
+            f"from the stage-1 top-{self.a.pref_k}"
         )
-        rep = judge_pairs(llm, pairs, concurrency=self.a.concurrency)
+        rep = judge_pairs(llm, pairs, self.judge_config, concurrency=self.a.concurrency)
         write_preferences(path, rep.records)
         self.notes["judge_train_counts"] = rep.counts()
         _say(f"train preferences: {rep.counts()}")
@@ -358,7 +360,11 @@ def main() -> None:
     p.add_argument("--depth", type=int, default=100)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", default=None, help="Judge / LLM reranker generator spec (default: settings llm.model).")
+    p.add_argument("--judge-chars", type=int, default=None, help="Characters of each document shown to the judge.")
     a = p.parse_args()
+    if a.model:
+        a.model = str(Path(a.model).expanduser())
     if a.small:
         a.judge_jobs, a.judge_pairs, a.pref_jobs, a.pref_pairs = 6, 3, 24, 3
         a.lrs, a.methods, a.eval_queries, a.retention_splits = "5e-5", "rankpo,simrankpo,sft", 40, "dev"
@@ -399,21 +405,15 @@ def main() -> None:
         from agentic_match.config import load_settings
         from agentic_match.llm import open_llm
 
-        s = load_settings()
-        a.judge_model_name = s.llm.model
+        s = load_settings(overrides={"llm": {"model": a.model}} if a.model else None)
+        a.judge_model_name = Path(s.llm.model).parent.name if s.llm.model.endswith(".gguf") else s.llm.model
         with open_llm(s) as llm:
             body(llm)
     wall = time.perf_counter() - t_start
-    bench.rows.append(
-        {
-            "system": "notes",
-            "task": "config",
-            "metrics": {},
-            "notes": bench.notes,
-            "args": {k: v for k, v in vars(a).items()},
-        }
+    bench.notes["args"] = {k: v for k, v in vars(a).items()}
+    out = write_results(
+        "alignment", bench.rows, wall_s=wall, out_dir=REPO / "benchmarks" / "results", notes=bench.notes
     )
-    out = write_results("alignment", bench.rows, wall_s=wall, out_dir=REPO / "benchmarks" / "results")
     plot(bench.rows, REPO / "benchmarks" / "results" / "alignment.png")
     _say(f"wrote {out} ({wall:.0f}s)")
 

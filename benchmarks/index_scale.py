@@ -34,8 +34,6 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from agentic_match.evaluation.results import write_results
 from agentic_match.index import IndexConfig, VectorIndex
 

@@ -20,7 +20,12 @@ TABLES = [
         ["ndcg@10", "recall@10", "recall@100", "map@100", "mrr@10"],
         None,
     ),
-    ("Index scale, 1M x 384 (issue 3)", "index_scale.json", ["recall@10", "qps", "speedup", "build_s", "index_mb"], None),
+    (
+        "Index scale, 1M x 384 (issue 3)",
+        "index_scale.json",
+        ["recall@10", "qps", "speedup", "build_s", "index_mb"],
+        None,
+    ),
     (
         "Counterfactual gender audit (issue 7)",
         "fairness.json",

@@ -29,7 +29,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 from agentic_match.data import load_benchmark  # noqa: E402
 from agentic_match.evaluation import evaluate, load_task, results_table_markdown, write_results  # noqa: E402

@@ -49,6 +49,8 @@ class LGIRConfig:
         batch_size: Examples per step.
         lr: Adam learning rate.
         seed: Seed of initialisation, shuffling and negative sampling.
+        gan: Align few-shot users with the GAN (``False``: ``z = x`` for every user, the
+            scorer alone; LGIR's ablation without alignment).
     """
 
     few_max: int = 2
@@ -61,6 +63,7 @@ class LGIRConfig:
     batch_size: int = 64
     lr: float = 1e-3
     seed: int = 0
+    gan: bool = True
 
     def __post_init__(self) -> None:
         if self.few_max >= self.many_min:
@@ -145,14 +148,17 @@ class AdversarialLoss(nn.Module):
 
 
 class AlignedUser(nn.Module):
-    """The user representation used for scoring: ``z = x if C(x) >= 0.5 else G(x)``."""
+    """The user representation used for scoring: ``z = x if C(x) >= 0.5 else G(x)``
+    (``z = x`` when built without a classifier and generator)."""
 
-    def __init__(self, classifier: ShotClassifier, generator: Generator):
+    def __init__(self, classifier: ShotClassifier | None, generator: Generator | None):
         super().__init__()
         self.classifier = classifier
         self.generator = generator
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.classifier is None or self.generator is None:
+            return x
         many = (self.classifier(x) >= 0.5).unsqueeze(-1)
         return torch.where(many, x, self.generator(x))
 
@@ -344,15 +350,18 @@ def fit_lgir(
     positives: dict[int, set[int]] = {}
     for i in inter:
         positives.setdefault(rid[i.resume_id], set()).add(jid[i.job_id])
-    counts = {r: len(positives.get(k, ())) for r, k in rid.items()}
-    labels = shot_labels(counts, config)
-    lab_ids = [rid[r] for r in labels]
-    y = torch.tensor([labels[r] for r in labels], dtype=torch.float32)
-    classifier = train_classifier(users[lab_ids], y, config)
-    many = users[[rid[r] for r, v in labels.items() if v == 1]]
-    few = users[[rid[r] for r, v in labels.items() if v == 0]]
-    g, _, hist = train_gan(many, few, config)
-    aligner = AlignedUser(classifier, g).eval()
+    if config.gan:
+        counts = {r: len(positives.get(k, ())) for r, k in rid.items()}
+        labels = shot_labels(counts, config)
+        lab_ids = [rid[r] for r in labels]
+        y = torch.tensor([labels[r] for r in labels], dtype=torch.float32)
+        classifier = train_classifier(users[lab_ids], y, config)
+        many = users[[rid[r] for r, v in labels.items() if v == 1]]
+        few = users[[rid[r] for r, v in labels.items() if v == 0]]
+        g, _, hist = train_gan(many, few, config)
+        aligner = AlignedUser(classifier, g).eval()
+    else:
+        aligner, hist = AlignedUser(None, None).eval(), GANHistory()
     triples = sample_triples(positives, len(jid), config.negatives, config.seed)
     scorer, losses = train_scorer(aligner, users, jobs, triples, config)
     return LGIRModel(aligner, scorer, hist, losses)

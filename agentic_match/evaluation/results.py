@@ -91,6 +91,7 @@ def write_results(
     command: str | None = None,
     wall_s: float | None = None,
     out_dir: str | Path = "benchmarks/results",
+    notes: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``<out_dir>/<name>.json`` atomically in the project's results format.
 
@@ -100,6 +101,7 @@ def write_results(
         command: The command that produced the numbers (default: this process's argv).
         wall_s: Wall time of the whole benchmark in seconds.
         out_dir: Folder of results files.
+        notes: Protocol details and side measurements kept beside the rows (JSON-able).
 
     Returns:
         The path written.
@@ -115,6 +117,8 @@ def write_results(
         "wall_s": None if wall_s is None else round(float(wall_s), 2),
         "rows": [dict(r) for r in rows],
     }
+    if notes:
+        payload["notes"] = dict(notes)
     path = Path(out_dir) / f"{name}.json"
     atomic_write_bytes(path, (json.dumps(payload, indent=2) + "\n").encode("utf-8"))
     return path

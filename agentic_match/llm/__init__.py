@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from agentic_match.config import Settings, load_settings
 from agentic_match.llm.cache import GenerationCache
 from agentic_match.llm.client import Completion, LLMClient, SamplingParams
-from agentic_match.llm.server import ManagedServer, ServerInfo, request_count
+from agentic_match.llm.server import ManagedServer, ServerInfo, request_count, token_counts
 
 
 def _redactor(settings: Settings) -> Callable[[str], str] | None:
@@ -28,12 +28,22 @@ def client_for(settings: Settings, info: ServerInfo | None = None, *, model: str
     cache = GenerationCache(settings.generation_cache_path)
     redact = _redactor(settings)
     if info is not None:
+        from pathlib import Path
+
+        from agentic_match.models import model_fingerprint
+
+        # Adapters answer differently from the base: each gets its own cache namespace.
+        adapters = {
+            k: f"{k}@{model_fingerprint(Path(v)) if Path(v).is_dir() else 'gone'}@{info.fingerprint}"
+            for k, v in info.adapters.items()
+        }
         return LLMClient(
             info.base_url,
             info.api_key,
             model or info.model,
             cache=cache,
-            cache_namespace=f"{info.model}@{info.fingerprint}",
+            cache_namespace=adapters.get(model or "", f"{info.model}@{info.fingerprint}"),
+            model_namespaces=adapters,
             max_concurrency=llm.max_concurrency,
             timeout_s=llm.timeout_s,
             max_retries=llm.max_retries,
@@ -91,4 +101,5 @@ __all__ = [
     "client_for",
     "open_llm",
     "request_count",
+    "token_counts",
 ]

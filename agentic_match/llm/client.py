@@ -96,6 +96,9 @@ class LLMClient:
         cache: A :class:`GenerationCache`, or None for no caching.
         cache_namespace: Identifies the weights behind ``model`` in cache keys (a managed
             server passes the model's fingerprint so another model never hits old answers).
+        model_namespaces: The same for other served names that ``chat(model=...)`` may pick
+            (LoRA adapters: ``{name: "name@<adapter fingerprint>"}``, so a retrained adapter
+            served under the same name never gets the old adapter's cached answers).
         max_concurrency: Requests in flight at once (async and ``chat_many``).
         timeout_s: Timeout of one request.
         max_retries: Retries with exponential backoff on connection errors, timeouts, 408/409/429/5xx.
@@ -113,6 +116,7 @@ class LLMClient:
         *,
         cache: GenerationCache | None = None,
         cache_namespace: str | None = None,
+        model_namespaces: dict[str, str] | None = None,
         max_concurrency: int = 16,
         timeout_s: float = 180.0,
         max_retries: int = 3,
@@ -124,6 +128,7 @@ class LLMClient:
         self.model = model
         self.cache = cache
         self.cache_namespace = cache_namespace or model
+        self.model_namespaces = dict(model_namespaces or {})
         self.sampling = sampling or SamplingParams()
         self.max_concurrency = max_concurrency
         self.log_path = log_path
@@ -146,10 +151,12 @@ class LLMClient:
     def _prepare(self, messages: Messages) -> Messages:
         if self.redact is None:
             return messages
-        return [{**m, "content": self.redact(m["content"])} if isinstance(m.get("content"), str) else m for m in messages]
+        return [
+            {**m, "content": self.redact(m["content"])} if isinstance(m.get("content"), str) else m for m in messages
+        ]
 
     def _key(self, model: str, messages: Messages, params: dict[str, Any]) -> str:
-        ns = self.cache_namespace if model == self.model else model
+        ns = self.model_namespaces.get(model) or (self.cache_namespace if model == self.model else model)
         return cache_key(ns, messages, params)
 
     def _lookup(self, key: str) -> Completion | None:

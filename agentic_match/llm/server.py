@@ -23,8 +23,11 @@ from pathlib import Path
 import httpx
 
 from agentic_match.config import Settings, load_settings
-from agentic_match.errors import AgenticMatchError, LLMUnavailableError
-from agentic_match.models import model_fingerprint, resolve_generator
+from agentic_match.errors import AdapterError, AgenticMatchError, LLMUnavailableError
+from agentic_match.models import adapter_base_problem, model_fingerprint, resolve_generator
+
+# vLLM accepts only these values for --max-lora-rank (vllm.config.lora.MaxLoRARanks).
+_VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 
 
 @dataclass
@@ -59,14 +62,22 @@ def is_healthy(root_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def _metric_total(root_url: str, name: str) -> float:
+    text = httpx.get(f"{root_url}/metrics", timeout=5).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
+
+
 def request_count(root_url: str) -> float:
     """Finished requests the server has counted (from its Prometheus ``/metrics``)."""
-    text = httpx.get(f"{root_url}/metrics", timeout=5).text
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith("vllm:request_success_total"):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+    return _metric_total(root_url, "vllm:request_success_total")
+
+
+def token_counts(root_url: str) -> tuple[float, float]:
+    """``(prompt_tokens, generated_tokens)`` the server has processed so far (``/metrics``)."""
+    return (
+        _metric_total(root_url, "vllm:prompt_tokens_total"),
+        _metric_total(root_url, "vllm:generation_tokens_total"),
+    )
 
 
 def _pid_alive(pid: int) -> bool:
@@ -143,6 +154,7 @@ class ManagedServer:
     def start(self) -> ServerInfo:
         """Start (or reuse) the server and wait until it is healthy."""
         folder = resolve_generator(self.spec, self.settings.models_dir)
+        check_adapters(self.adapters, folder)
         state = self._state_path(folder)
         if self.reuse and (running := self._find_running(state)) is not None:
             self.info = running
@@ -184,7 +196,10 @@ class ManagedServer:
             # the NUMA node's memory) fails on small machines.
             env.setdefault("VLLM_CPU_KVCACHE_SPACE", str(cfg.kv_cache_gib))
         if self.adapters:
-            cmd += ["--enable-lora", "--lora-modules", *[f"{k}={v}" for k, v in self.adapters.items()]]
+            cmd += lora_args(self.adapters)
+            # Lets a pipeline add a newly trained adapter to this server without a restart
+            # (POST /v1/load_lora_adapter); the server is on loopback behind its API key.
+            env.setdefault("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True")
         cmd += list(cfg.extra_args)
         self._log_file = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         self._proc = subprocess.Popen(
@@ -261,6 +276,51 @@ class ManagedServer:
         self.stop()
 
 
+def check_adapters(adapters: dict[str, str], base_folder: Path) -> None:
+    """Every adapter exists, is a LoRA folder and was trained on ``base_folder``'s model.
+
+    Raises:
+        AdapterError: naming each bad adapter (nothing is started).
+    """
+    problems = []
+    for name, path in adapters.items():
+        if not name or any(c.isspace() for c in name) or "=" in name:
+            problems.append(f"adapter name {name!r}: use a name without spaces or '='")
+        elif not Path(path).is_dir():
+            problems.append(f"adapter {name!r}: folder not found: {path}")
+        elif (why := adapter_base_problem(Path(path), base_folder)) is not None:
+            problems.append(f"adapter {name!r}: {why}")
+    if problems:
+        raise AdapterError("cannot serve the LoRA adapter(s):\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def lora_args(adapters: dict[str, str]) -> list[str]:
+    """vLLM flags serving ``adapters`` (``{name: folder}``) beside the base model.
+
+    ``--max-lora-rank`` must cover the largest adapter rank (vLLM's default, 16, refuses a
+    rank-32 adapter at load time), rounded up to a value vLLM accepts; ``--max-loras`` lets
+    requests for different adapters share a batch (at most 4, each slot costs memory).
+    """
+    rank = 1
+    for path in adapters.values():
+        try:
+            cfg = json.loads((Path(path) / "adapter_config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        ranks = [int(cfg.get("r") or 0), *(int(v) for v in (cfg.get("rank_pattern") or {}).values())]
+        rank = max(rank, *ranks)
+    max_rank = next((r for r in _VLLM_LORA_RANKS if r >= rank), _VLLM_LORA_RANKS[-1])
+    return [
+        "--enable-lora",
+        "--max-lora-rank",
+        str(max_rank),
+        "--max-loras",
+        str(min(len(adapters), 4)),
+        "--lora-modules",
+        *[f"{k}={v}" for k, v in adapters.items()],
+    ]
+
+
 def _tail(path: Path, n: int = 25) -> str:
     try:
         lines = path.read_text(errors="replace").splitlines()
@@ -285,6 +345,8 @@ def running_servers(settings: Settings | None = None) -> list[ServerInfo]:
 
 __all__ = [
     "ManagedServer",
+    "check_adapters",
+    "lora_args",
     "ServerInfo",
     "free_port",
     "is_healthy",
