@@ -1,0 +1,519 @@
+"""The eight steps of the train pipeline as plain functions ``step(ctx) -> outputs``.
+
+Each step reads what earlier steps recorded (``ctx.upstream``), calls one capability
+(HyRe, ConFit* training, Runner-Up Mining, the judge, RankPO, evaluation) and writes its
+artefacts under its own folder (``ctx.folder``). They know nothing of graphs or
+checkpoints: :func:`agentic_match.pipeline.runfolder.run_step` decides whether a step runs,
+and :mod:`graphs.train_pipeline` chains them. Paths in outputs are relative to the run
+folder, so a run folder can be moved.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from agentic_match.data.schema import Corpus
+from agentic_match.errors import ConfigError, DataError, Problem
+from agentic_match.pipeline.config import PipelineConfig
+from agentic_match.pipeline.runfolder import STEPS, StepRecord, digest, write_json
+
+StepFn = Callable[["StepContext"], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """What a step's inputs digest covers.
+
+    Attributes:
+        needs: Earlier steps whose outputs it reads.
+        settings: :class:`PipelineConfig` fields it reads.
+        uses_llm: Whether it calls the generator (its identity then joins the digest).
+    """
+
+    needs: tuple[str, ...]
+    settings: tuple[str, ...]
+    uses_llm: bool = False
+
+
+_TRAIN = ("encoder", "epochs", "batch_size", "learning_rate", "max_seq_length", "seed")
+STEP_SPECS: dict[str, StepSpec] = {
+    "augment": StepSpec((), ("skip_augment", "hyre_examples", "hyre_max_tokens", "seed"), uses_llm=True),
+    "train": StepSpec(("augment",), _TRAIN),
+    "mine": StepSpec(("augment", "train"), ("band", "rum_per_pair", "seed")),
+    "retrain": StepSpec(("augment", "mine"), _TRAIN),
+    "judge": StepSpec(
+        ("augment", "retrain"),
+        ("skip_judge", "judge_k", "judge_pairs_per_query", "max_judge_pairs", "judge_max_doc_chars", "seed"),
+        uses_llm=True,
+    ),
+    "rankpo": StepSpec(
+        ("augment", "retrain", "judge"),
+        (
+            "rankpo_method",
+            "rankpo_epochs",
+            "rankpo_batch_size",
+            "rankpo_learning_rate",
+            "rankpo_beta",
+            "rankpo_tau",
+            "rankpo_held_out",
+            "max_seq_length",
+            "seed",
+        ),
+    ),
+    "evaluate": StepSpec(("augment", "train", "retrain", "rankpo"), ("encoder", "eval_split", "eval_k")),
+    "report": StepSpec(STEPS[:-1], ()),
+}
+
+
+def inputs_digest(
+    step: str, config: PipelineConfig, data_fingerprint: str, upstream: dict[str, StepRecord], llm_id: str = ""
+) -> str:
+    """The digest a step's ``done.json`` must carry to be skipped."""
+    spec = STEP_SPECS[step]
+    missing = [n for n in spec.needs if n not in upstream]
+    if missing:
+        raise RuntimeError(f"step {step} runs before {', '.join(missing)}")
+    return digest(
+        step,
+        config.subset(spec.settings),
+        data_fingerprint,
+        {n: upstream[n].outputs_digest for n in spec.needs},
+        llm_id if spec.uses_llm else None,
+    )
+
+
+# --------------------------------------------------------------------------- data
+
+
+def load_data(spec: str) -> Corpus:
+    """``"demo"``: the packaged demo corpus; otherwise a folder in the benchmark layout."""
+    from agentic_match.data import load_benchmark, load_demo
+
+    return load_demo() if spec == "demo" else load_benchmark(spec)
+
+
+def corpus_fingerprint(corpus: Corpus) -> str:
+    """A hash of everything in a corpus that the pipeline reads."""
+    from agentic_match.data.writers import document_to_row
+
+    def labels(xs):
+        return sorted([x.resume_id, x.job_id, x.label] for x in xs)
+
+    return digest(
+        [document_to_row(d) for d in corpus.resumes.values()],
+        [document_to_row(d) for d in corpus.jobs.values()],
+        labels(corpus.labels),
+        {k: labels(v) for k, v in corpus.label_splits.items()},
+        corpus.splits,
+        corpus.qrels,
+    )
+
+
+def check_inputs(corpus: Corpus, config: PipelineConfig) -> None:
+    """Refuse, before hours of work, a corpus the configured pipeline cannot finish on.
+
+    Raises:
+        DataError: no accepted train pair, no qrels for the evaluation split, or no dev
+            qrels to choose the RUM band with (``band="auto"``). Every problem is listed.
+    """
+    from agentic_match.retrieval.train import accepted_pairs, training_labels
+
+    where = corpus.source
+    problems = []
+    try:
+        if not accepted_pairs(training_labels(corpus)):
+            problems.append(Problem(where, None, "labels", "no accepted (label > 0) train pair to train on"))
+    except DataError as e:
+        problems += e.problems
+    if not any(f"{config.eval_split}_{t}" in corpus.qrels for t in ("rank_resume", "rank_job")):
+        have = ", ".join(sorted(corpus.qrels)) or "none"
+        problems.append(Problem(where, None, "qrels", f"no '{config.eval_split}' qrels to evaluate on (have: {have})"))
+    if config.band == "auto" and not any(k.startswith("dev_") for k in corpus.qrels):
+        problems.append(Problem(where, None, "qrels", "band 'auto' needs dev qrels; give a band like 3-4"))
+    if problems:
+        raise DataError(problems)
+
+
+def _has_dev(corpus: Corpus) -> bool:
+    return any(k.startswith("dev_") for k in corpus.qrels)
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class StepContext:
+    """What a step function gets.
+
+    Attributes:
+        run_dir: The run folder.
+        folder: This step's folder (artefacts go here).
+        config: The pipeline settings.
+        upstream: Records of the steps already done, by name.
+        load_corpus: Returns the input corpus (memoized by the caller).
+        get_llm: Returns the generator client (started on first use); raises when none.
+        memo: Per-process cache shared by the steps of one graph (the augmented corpus).
+        say: Progress line printer.
+    """
+
+    run_dir: Path
+    folder: Path
+    config: PipelineConfig
+    upstream: dict[str, StepRecord]
+    load_corpus: Callable[[], Corpus]
+    get_llm: Callable[[], Any]
+    memo: dict[str, Any] = field(default_factory=dict)
+    say: Callable[[str], None] = print
+
+    def path(self, rel: str) -> Path:
+        """An output path recorded by a step, resolved against the run folder."""
+        return self.run_dir / rel
+
+    def rel(self, path: Path) -> str:
+        """``path`` relative to the run folder (what outputs record)."""
+        return str(Path(path).resolve().relative_to(self.run_dir.resolve()))
+
+    def output(self, step: str, key: str) -> Any:
+        """``upstream[step].outputs[key]`` (``None`` when the step was skipped or lacks it)."""
+        rec = self.upstream.get(step)
+        return None if rec is None else rec.outputs.get(key)
+
+    def corpus(self) -> Corpus:
+        """The input corpus with the HyRe-augmented job posts when the augment step made them."""
+        jobs_rel = self.output("augment", "jobs")
+        if not jobs_rel:
+            return self.load_corpus()
+        key = f"augmented:{self.upstream['augment'].outputs_digest}"
+        if key not in self.memo:
+            from agentic_match.data import load_documents
+
+            base = self.load_corpus()
+            path = self.path(jobs_rel)
+            jobs = {d.id: d for d in load_documents(path, "job")}
+            if set(jobs) != set(base.jobs):
+                raise DataError(
+                    Problem(str(path), None, "id", "the augmented jobs are not the input's jobs (rerun the pipeline)")
+                )
+            self.memo[key] = replace(base, jobs={j: jobs[j] for j in base.jobs})
+        return self.memo[key]
+
+
+def skipped(reason: str) -> dict[str, Any]:
+    """The outputs of a step that a setting (or an empty input) turned off."""
+    return {"skipped": reason}
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def step_augment(ctx: StepContext) -> dict[str, Any]:
+    """HyRe: a hypothetical reference resume appended to every job post (train, dev and test).
+
+    Few-shot examples come from accepted *train* pairs only. A job whose generation fails
+    keeps its text (listed in ``failures.jsonl``). Answers are in the client's generation
+    cache, so a step killed part-way sends each finished request only once.
+    """
+    from agentic_match.augment.hyre import HyReConfig, hyre_document, pick_examples
+    from agentic_match.data import write_documents
+    from agentic_match.data.schema import Document
+    from agentic_match.data.writers import atomic_write_lines
+    from agentic_match.retrieval.train import training_labels
+
+    cfg = ctx.config
+    if cfg.skip_augment:
+        return skipped("skip_augment is set: the plain job posts are used")
+    corpus = ctx.load_corpus()
+    hcfg = HyReConfig(n_examples=cfg.hyre_examples, seed=cfg.seed, max_tokens=cfg.hyre_max_tokens)
+    examples = pick_examples(corpus, training_labels(corpus), hcfg)
+    jobs = list(corpus.jobs.values())
+    llm = ctx.get_llm()
+    out: list[Document] = list(jobs)
+    failures: dict[str, str] = {}
+    ctx.say(f"HyRe for {len(jobs)} job posts ({len(examples)} few-shot pair(s), {cfg.concurrency} in flight)")
+    with ThreadPoolExecutor(max_workers=cfg.concurrency) as ex:
+        futures = {ex.submit(hyre_document, llm, job, examples, hcfg): i for i, job in enumerate(jobs)}
+        for n, fut in enumerate(as_completed(futures), 1):
+            i = futures[fut]
+            doc, outcome = fut.result()  # an unreachable server raises: the graph retries / resumes
+            if outcome.ok:
+                out[i] = doc
+            else:
+                failures[jobs[i].id] = outcome.problem or "failed"
+                out[i] = Document(
+                    doc.id, doc.kind, doc.fields, doc.text, {**doc.metadata, "hyre_failed": failures[doc.id]}
+                )
+            if n % 25 == 0 or n == len(jobs):
+                ctx.say(f"  HyRe {n}/{len(jobs)} ({len(failures)} failed, kept unchanged)")
+    write_documents(ctx.folder / "jobs.hyre.jsonl", out)
+    arts = ["jobs.hyre.jsonl"]
+    if failures:
+        atomic_write_lines(
+            ctx.folder / "failures.jsonl", ({"id": k, "problem": v} for k, v in sorted(failures.items()))
+        )
+        arts.append("failures.jsonl")
+    return {
+        "jobs": ctx.rel(ctx.folder / "jobs.hyre.jsonl"),
+        "augmented": len(jobs) - len(failures),
+        "failed": len(failures),
+        "examples": [[j.id, r.id] for j, r in examples],
+        "artefacts": arts,
+    }
+
+
+def confit_config(cfg: PipelineConfig, corpus: Corpus) -> Any:
+    """The :class:`ConFitConfig` both trainings use (hard negatives are passed explicitly)."""
+    from agentic_match.retrieval.train import ConFitConfig
+
+    return ConFitConfig(
+        encoder=cfg.encoder,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        learning_rate=cfg.learning_rate,
+        max_seq_length=cfg.max_seq_length,
+        negatives="none",
+        seed=cfg.seed,
+        eval_split="dev" if _has_dev(corpus) else None,
+        device=cfg.device,
+    )
+
+
+def _training_outputs(ctx: StepContext, result: Any, **extra: Any) -> dict[str, Any]:
+    history = [
+        {k: h.get(k) for k in ("epoch", "train_loss", "dev_ndcg@10", "alignment", "retention_ndcg@10") if k in h}
+        for h in result.history
+    ]
+    return {
+        "model": ctx.rel(result.model_dir),
+        "best_epoch": result.best_epoch,
+        "history": history,
+        **extra,
+        "artefacts": ["model"],
+        "scratch": [] if ctx.config.keep_checkpoints else ["checkpoints"],
+    }
+
+
+def step_train(ctx: StepContext) -> dict[str, Any]:
+    """ConFit* from the base encoder with in-batch negatives only (RUM's first round)."""
+    from agentic_match.retrieval.train import train_confit
+
+    corpus = ctx.corpus()
+    result = train_confit(corpus, confit_config(ctx.config, corpus), ctx.folder, {}, progress=ctx.config.progress)
+    return _training_outputs(ctx, result)
+
+
+def step_mine(ctx: StepContext) -> dict[str, Any]:
+    """Runner-Up Mining with the first model; the band is chosen on dev when ``band="auto"``."""
+    from agentic_match.retrieval.encoder import BiEncoder
+    from agentic_match.retrieval.mining import band_label, choose_band, mine_runner_up, parse_band, save_negatives
+
+    cfg = ctx.config
+    corpus = ctx.corpus()
+    encoder = BiEncoder.load(ctx.path(ctx.output("train", "model")), device=cfg.device)
+    shares: dict[str, float] = {}
+    if cfg.band == "auto":
+        band, shares = choose_band(encoder, corpus)
+    else:
+        band = parse_band(cfg.band)
+    negatives, report = mine_runner_up(encoder, corpus, band, per_pair=cfg.rum_per_pair, seed=cfg.seed + 1)
+    save_negatives(ctx.folder / "negatives.jsonl", negatives)
+    ctx.say(f"RUM band {band_label(band)}: {report.negative_jobs} negative jobs, {report.negative_resumes} resumes")
+    return {
+        "negatives": ctx.rel(ctx.folder / "negatives.jsonl"),
+        "band": band_label(band),
+        "band_positive_shares": shares,
+        "pairs": report.pairs,
+        "negative_jobs": report.negative_jobs,
+        "negative_resumes": report.negative_resumes,
+        "artefacts": ["negatives.jsonl"],
+    }
+
+
+def step_retrain(ctx: StepContext) -> dict[str, Any]:
+    """ConFit* from the base encoder again, now with the mined negatives (ConFit* + RUM)."""
+    from agentic_match.retrieval.mining import load_negatives
+    from agentic_match.retrieval.train import train_confit
+
+    corpus = ctx.corpus()
+    negatives = load_negatives(ctx.path(ctx.output("mine", "negatives")), corpus)
+    result = train_confit(
+        corpus, confit_config(ctx.config, corpus), ctx.folder, negatives, progress=ctx.config.progress
+    )
+    return _training_outputs(ctx, result)
+
+
+def step_judge(ctx: StepContext) -> dict[str, Any]:
+    """The local LLM judges pairs from the RUM model's top-k of train jobs, in both orders."""
+    from agentic_match.align.judge import JudgeConfig, candidate_pairs, judge_pairs
+    from agentic_match.align.preferences import write_preferences
+    from agentic_match.data.writers import atomic_write_lines
+    from agentic_match.retrieval.encoder import BiEncoder
+
+    cfg = ctx.config
+    if cfg.skip_judge:
+        return skipped("skip_judge is set: no preferences, no RankPO")
+    corpus = ctx.corpus()
+    encoder = BiEncoder.load(ctx.path(ctx.output("retrain", "model")), device=cfg.device)
+    max_queries = math.ceil(cfg.max_judge_pairs / cfg.judge_pairs_per_query) if cfg.max_judge_pairs else None
+    pairs = candidate_pairs(
+        encoder,
+        corpus,
+        split="train",
+        k=cfg.judge_k,
+        pairs_per_query=cfg.judge_pairs_per_query,
+        max_queries=max_queries,
+        max_doc_chars=cfg.judge_max_doc_chars,
+        seed=cfg.seed,
+    )
+    if cfg.max_judge_pairs is not None:
+        pairs = pairs[: cfg.max_judge_pairs]
+    llm = ctx.get_llm()
+    ctx.say(f"judging {len(pairs)} pairs of {len({p.query_id for p in pairs})} train jobs (both orders)")
+    seen = [0]
+
+    def on_done(_outcome: Any) -> None:
+        seen[0] += 1
+        if seen[0] % 25 == 0 or seen[0] == len(pairs):
+            ctx.say(f"  judged {seen[0]}/{len(pairs)}")
+
+    report = judge_pairs(
+        llm, pairs, JudgeConfig(max_doc_chars=cfg.judge_max_doc_chars), concurrency=cfg.concurrency, on_done=on_done
+    )
+    write_preferences(ctx.folder / "preferences.jsonl", report.records)
+    failed = [o for o in report.outcomes if o.preferred is None]
+    arts = ["preferences.jsonl"]
+    if failed:
+        atomic_write_lines(ctx.folder / "failures.jsonl", ({"id": o.pair.key, "problem": o.problem} for o in failed))
+        arts.append("failures.jsonl")
+    flip = report.flip_rate()
+    return {
+        "preferences": ctx.rel(ctx.folder / "preferences.jsonl"),
+        "counts": report.counts(),
+        "flip_rate": None if math.isnan(flip) else round(flip, 4),
+        "artefacts": arts,
+    }
+
+
+def step_rankpo(ctx: StepContext) -> dict[str, Any]:
+    """Stage 2: RankPO on the judged preferences, anchored on the RUM model."""
+    from agentic_match.align.preferences import load_preferences, split_preferences
+    from agentic_match.align.trainer import AlignConfig, train_align
+
+    cfg = ctx.config
+    prefs_rel = ctx.output("judge", "preferences")
+    if not prefs_rel:
+        return skipped("no judged preferences (the judge step was skipped)")
+    counts = ctx.output("judge", "counts") or {}
+    if not counts.get("preferences"):
+        return skipped(
+            f"the judge produced no preference ({counts.get('ties', 0)} ties: the two orders disagreed, "
+            f"{counts.get('failures', 0)} failures, of {counts.get('pairs', 0)} pairs)"
+        )
+    corpus = ctx.corpus()
+    prefs = load_preferences(ctx.path(prefs_rel), corpus).preferences
+    train, held = split_preferences(prefs, cfg.rankpo_held_out, cfg.seed)
+    if not train:  # too few judged jobs to hold some out
+        train, held = prefs, []
+    acfg = AlignConfig(
+        base=str(ctx.path(ctx.output("retrain", "model"))),
+        method=cfg.rankpo_method,  # type: ignore[arg-type]
+        epochs=cfg.rankpo_epochs,
+        batch_size=cfg.rankpo_batch_size,
+        learning_rate=cfg.rankpo_learning_rate,
+        beta=cfg.rankpo_beta,
+        tau=cfg.rankpo_tau,
+        max_seq_length=cfg.max_seq_length,
+        seed=cfg.seed,
+        eval_split="dev" if _has_dev(corpus) else None,
+        device=cfg.device,
+    )
+    result = train_align(train, acfg, ctx.folder, corpus=corpus, held_out=held, progress=cfg.progress)
+    return _training_outputs(ctx, result, preferences=len(train), held_out=len(held))
+
+
+def step_evaluate(ctx: StepContext) -> dict[str, Any]:
+    """Both ranking tasks on the evaluation split for the base encoder and every trained model."""
+    from agentic_match.evaluation import evaluate, load_task
+    from agentic_match.retrieval.encoder import BiEncoder
+
+    cfg = ctx.config
+    corpus = ctx.corpus()
+    systems: dict[str, str] = {"base": cfg.encoder}
+    for name, step in (("confit", "train"), ("confit-rum", "retrain"), ("rankpo", "rankpo")):
+        if ctx.output(step, "model"):
+            systems[name] = ctx.output(step, "model")
+    tasks = [t for t in ("rank_resume", "rank_job") if f"{cfg.eval_split}_{t}" in corpus.qrels]
+    metrics: dict[str, dict[str, dict[str, float]]] = {}
+    for name, spec in systems.items():
+        source = spec if name == "base" else str(ctx.path(spec))
+        encoder = BiEncoder.load(source, device=cfg.device)
+        metrics[name] = {}
+        for task in tasks:
+            run_path = ctx.folder / "runs" / f"{name}-{task}.json.gz"
+            result = evaluate(encoder, load_task(corpus, cfg.eval_split, task), k=cfg.eval_k, run_path=run_path)  # type: ignore[arg-type]
+            metrics[name][task] = {k: round(v, 4) for k, v in result.metrics.items()}
+            ctx.say(f"  {name} {task}: nDCG@10 {metrics[name][task].get('ndcg@10', float('nan')):.2f}")
+    return {"split": cfg.eval_split, "tasks": tasks, "systems": systems, "metrics": metrics, "artefacts": ["runs"]}
+
+
+def step_report(ctx: StepContext) -> dict[str, Any]:
+    """``report.md`` and ``report.json``: settings, what each step did and took, the metrics."""
+    from agentic_match.evaluation.runs import atomic_write_bytes
+    from agentic_match.pipeline.report import build_report, report_markdown
+
+    report = build_report(ctx.run_dir, ctx.config, ctx.upstream)
+    write_json(ctx.folder / "report.json", report)
+    atomic_write_bytes(ctx.folder / "report.md", report_markdown(report).encode("utf-8"))
+    return {
+        "report": ctx.rel(ctx.folder / "report.md"),
+        "report_json": ctx.rel(ctx.folder / "report.json"),
+        "final_model": report["final_model"],
+        "artefacts": ["report.json", "report.md"],
+    }
+
+
+DEFAULT_STEPS: dict[str, StepFn] = {
+    "augment": step_augment,
+    "train": step_train,
+    "mine": step_mine,
+    "retrain": step_retrain,
+    "judge": step_judge,
+    "rankpo": step_rankpo,
+    "evaluate": step_evaluate,
+    "report": step_report,
+}
+
+
+def no_llm() -> Any:
+    """The LLM getter of a pipeline built without a generator."""
+    raise ConfigError(
+        "this pipeline needs the local LLM (HyRe and the judge); pass one, or set skip_augment and skip_judge"
+    )
+
+
+__all__ = [
+    "DEFAULT_STEPS",
+    "STEP_SPECS",
+    "StepContext",
+    "StepFn",
+    "StepSpec",
+    "check_inputs",
+    "confit_config",
+    "corpus_fingerprint",
+    "inputs_digest",
+    "load_data",
+    "no_llm",
+    "skipped",
+    "step_augment",
+    "step_evaluate",
+    "step_judge",
+    "step_mine",
+    "step_rankpo",
+    "step_report",
+    "step_retrain",
+    "step_train",
+]
