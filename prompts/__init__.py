@@ -42,6 +42,15 @@ def fence(text: str, label: str = "document") -> str:
     return f'<document type="{label}">\n{safe}\n</document>'
 
 
+_WRAPPER = re.compile(r'^\s*<document(?: type="[^"]*")?>\s*\n?(.*?)\s*(?:</document>\s*)?$', re.DOTALL)
+
+
+def unfence(text: str) -> str:
+    """``text`` without a ``<document>`` wrapper a model copied from fenced examples."""
+    m = _WRAPPER.match(text)
+    return m.group(1) if m else text
+
+
 def render(name: str, **values: str) -> str:
     """Fill template ``name``; every placeholder must be given (a missing one is an error)."""
     return load(name).substitute(**values)

@@ -60,6 +60,11 @@ def _builders(corpus):
     }
 
 
+def _content(messages: list[dict]) -> str:
+    """All turns of a prompt (few-shot prompts carry examples as earlier turns)."""
+    return "\n".join(m["content"] for m in messages)
+
+
 def _outside(content: str) -> str:
     return BLOCK.sub("<BLOCK>", content)
 
@@ -78,7 +83,7 @@ def test_demo_injection_resumes_stay_inside_the_fence(corpus):
     assert injected, "the demo corpus should contain prompt-injection resumes"
     for name, build in _builders(corpus).items():
         for r in injected:
-            content = build(r)[0]["content"]
+            content = _content(build(r))
             _check(content)
             blocks = " ".join(BLOCK.findall(content)).lower()
             assert "ignore" in blocks, f"{name}: the resume text itself must still be shown as data"
@@ -88,14 +93,14 @@ def test_handmade_attack_is_neutralised(corpus):
     bad = Document("evil", "resume", text=ATTACK)
     good = Document("evil", "resume", text="Nurse with 5 years of ICU experience.\nSkills: triage, IV therapy")
     for name, build in _builders(corpus).items():
-        content = build(bad)[0]["content"]
+        content = _content(build(bad))
         _check(content)
         # The instructions around the data are the same as for a harmless resume.
-        assert _outside(content) == _outside(build(good)[0]["content"]), name
-        assert len(build(bad)) == 1 and build(bad)[0]["role"] == "user"
+        assert _outside(content) == _outside(_content(build(good))), name
+        assert [m["role"] for m in build(bad)] == [m["role"] for m in build(good)]
 
 
 def test_fake_closing_tag_is_defused_not_dropped(corpus):
-    content = _builders(corpus)["src"](Document("evil", "resume", text=ATTACK))[0]["content"]
+    content = _content(_builders(corpus)["src"](Document("evil", "resume", text=ATTACK)))
     block = BLOCK.findall(content)[0]
     assert "‹/document›" in block and "‹|im_start|›" in block  # visible to the model, inert

@@ -47,7 +47,7 @@ class FakeChat:
 
     def _doc_id(self, messages):
         # The target document is the last fenced block (ids are not in the text): key on it.
-        content = messages[0]["content"]
+        content = messages[-1]["content"]
         return content.rsplit('<document type="', 1)[1].split("</document>")[0]
 
     def chat(self, messages, **kw):

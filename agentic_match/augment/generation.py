@@ -20,6 +20,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+import prompts
 from agentic_match.errors import StructuredOutputError
 
 T = TypeVar("T", bound=BaseModel)
@@ -36,6 +37,35 @@ class ChatModel(Protocol):
     def chat(self, messages: Messages, **sampling: Any) -> Any: ...
 
     def structured(self, messages: Messages, schema: type[T], **sampling: Any) -> T: ...
+
+
+class BoundModel:
+    """A :class:`ChatModel` whose every request names one served model.
+
+    On a vLLM server with LoRA adapters the request's ``model`` picks the adapter, so
+    binding a client to an adapter's name is all a graph needs to generate with it.
+    """
+
+    def __init__(self, llm: ChatModel, model: str):
+        self.llm = llm
+        self.model = model
+
+    @property
+    def sampling(self) -> Any:
+        # generate_text reads the client's default seed and temperature for its retries.
+        return getattr(self.llm, "sampling", None)
+
+    def chat(self, messages: Messages, **sampling: Any) -> Any:
+        return self.llm.chat(messages, model=self.model, **sampling)
+
+    def structured(self, messages: Messages, schema: type[T], **sampling: Any) -> T:
+        return self.llm.structured(messages, schema, model=self.model, **sampling)
+
+
+def bind_model(llm: ChatModel, model: str | None) -> ChatModel:
+    """``llm`` sending every request to served model ``model`` (a LoRA adapter's name);
+    ``llm`` itself when ``model`` is None or empty."""
+    return BoundModel(llm, model) if model else llm
 
 
 @dataclass(frozen=True)
@@ -143,7 +173,7 @@ def generate_text(
     problem = None
     for attempt in range(policy.attempts):
         c = llm.chat(messages, **{**sampling, **_retry_sampling(llm, attempt, policy)})
-        text = c.text if hasattr(c, "text") else str(c)
+        text = prompts.unfence(c.text if hasattr(c, "text") else str(c))
         problem = text_problem(text, policy) or (check(text) if check else None)
         if problem is None:
             return Outcome(text=text.strip(), attempts=attempt + 1)

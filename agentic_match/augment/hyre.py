@@ -73,21 +73,44 @@ def pick_examples(
     return [(corpus.jobs[j], corpus.resumes[r]) for j, r in rng.sample(accepted, config.n_examples)]
 
 
+def _few_shot(
+    system: str,
+    turn: str,
+    field: str,
+    label: str,
+    answer_label: str,
+    shots: Sequence[tuple[Document, Document]],
+    target: Document,
+    config: HyReConfig,
+    render_config: RenderConfig,
+) -> list[dict[str, str]]:
+    # Few-shot as earlier chat turns, not as documents inside one message: small models
+    # (0.5B) shown an example pair inside one prompt mostly echo the target post back.
+    # Example answers are untrusted documents too, so they stay fenced; the model's copy
+    # of the fence is removed from its answer (prompts.unfence).
+    ex_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.example_chars})
+    doc_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.job_chars})
+    messages = [{"role": "system", "content": prompts.render(system)}]
+    for given, answer in shots:
+        messages.append(
+            {"role": "user", "content": prompts.render(turn, **{field: prompts.fence(render(given, ex_cfg), label)})}
+        )
+        messages.append({"role": "assistant", "content": prompts.fence(render(answer, ex_cfg), answer_label)})
+    messages.append(
+        {"role": "user", "content": prompts.render(turn, **{field: prompts.fence(render(target, doc_cfg), label)})}
+    )
+    return messages
+
+
 def hyre_messages(
     job: Document,
     examples: Sequence[tuple[Document, Document]],
     config: HyReConfig = HyReConfig(),
     render_config: RenderConfig = RenderConfig(),
 ) -> list[dict[str, str]]:
-    """Chat messages asking for a hypothetical reference resume for ``job``."""
-    ex_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.example_chars})
-    job_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.job_chars})
-    ex_jobs = "\n\n".join(prompts.fence(render(j, ex_cfg), "job post") for j, _ in examples)
-    ex_resumes = "\n\n".join(prompts.fence(render(r, ex_cfg), "resume") for _, r in examples)
-    text = prompts.render(
-        "hyre", example_job=ex_jobs, example_resume=ex_resumes, job=prompts.fence(render(job, job_cfg), "job post")
-    )
-    return [{"role": "user", "content": text}]
+    """Chat messages asking for a hypothetical reference resume for ``job``: the
+    instructions as the system message, each few-shot pair as a (job, resume) exchange."""
+    return _few_shot("hyre", "hyre_turn", "job", "job post", "resume", examples, job, config, render_config)
 
 
 def reverse_messages(
@@ -97,17 +120,10 @@ def reverse_messages(
     render_config: RenderConfig = RenderConfig(),
 ) -> list[dict[str, str]]:
     """Chat messages asking for a hypothetical job post that suits ``resume`` (reverse HyRe)."""
-    ex_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.example_chars})
-    doc_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.job_chars})
-    ex_resumes = "\n\n".join(prompts.fence(render(r, ex_cfg), "resume") for _, r in examples)
-    ex_jobs = "\n\n".join(prompts.fence(render(j, ex_cfg), "job post") for j, _ in examples)
-    text = prompts.render(
-        "hyre_reverse",
-        example_resume=ex_resumes,
-        example_job=ex_jobs,
-        resume=prompts.fence(render(resume, doc_cfg), "resume"),
+    shots = [(r, j) for j, r in examples]
+    return _few_shot(
+        "hyre_reverse", "hyre_reverse_turn", "resume", "resume", "job post", shots, resume, config, render_config
     )
-    return [{"role": "user", "content": text}]
 
 
 def messages_for(
