@@ -77,7 +77,9 @@ class Bench:
         self.rows: list[dict[str, Any]] = []
         self.notes: dict[str, Any] = {"stage1": self.stage1_name, "subsamples": {}}
         self._encoder = None
-        self.judge_config = JudgeConfig(max_doc_chars=args.judge_chars) if args.judge_chars else JudgeConfig()
+        self.judge_config = JudgeConfig(
+            max_doc_chars=args.judge_chars or JudgeConfig().max_doc_chars, mode=args.judge_mode
+        )
 
     def encoder(self):
         from agentic_match.retrieval.encoder import BiEncoder
@@ -129,24 +131,29 @@ class Bench:
                 if p.key not in truth:
                     pairs.append(p)
                     truth[p.key] = "A" if graded.get(a, 0) > graded.get(b, 0) else "B"
-        t0 = time.perf_counter()
-        rep = judge_pairs(llm, pairs, self.judge_config, concurrency=self.a.concurrency)
-        wall = time.perf_counter() - t0
-        decided = [o for o in rep.outcomes if o.preferred in ("A", "B")]
-        agree = sum(o.preferred == truth[o.pair.key] for o in decided)
-        self.rows.append(
-            {
-                "system": f"judge-{self.a.judge_model_name}",
-                "task": "judge_dev_pairs",
-                "metrics": {
-                    "agreement": 100 * agree / len(decided) if decided else None,
-                    "position_flip_rate": 100 * rep.flip_rate() if decided or rep.counts()["ties"] else None,
-                    **rep.counts(),
-                    "wall_s": round(wall, 1),
-                },
-            }
-        )
-        _say(f"judge quality: {self.rows[-1]['metrics']}")
+        from dataclasses import replace as dc_replace
+
+        # Both modes are measured (answers are cached, so the pairwise pass is free on a rerun).
+        for mode in ("pairwise", "pointwise"):
+            t0 = time.perf_counter()
+            rep = judge_pairs(llm, pairs, dc_replace(self.judge_config, mode=mode), concurrency=self.a.concurrency)
+            wall = time.perf_counter() - t0
+            decided = [o for o in rep.outcomes if o.preferred in ("A", "B")]
+            agree = sum(o.preferred == truth[o.pair.key] for o in decided)
+            self.rows.append(
+                {
+                    "system": f"judge-{self.a.judge_model_name}-{mode}",
+                    "task": "judge_dev_pairs",
+                    "metrics": {
+                        "agreement": 100 * agree / len(decided) if decided else None,
+                        # pairwise: the two orders disagree; pointwise: P(fit) within the tie margin.
+                        "tie_rate": 100 * rep.flip_rate() if decided or rep.counts()["ties"] else None,
+                        **rep.counts(),
+                        "wall_s": round(wall, 1),
+                    },
+                }
+            )
+            _say(f"judge quality ({mode}): {self.rows[-1]['metrics']}")
 
     # ------------------------------------------------------------------ 2. RankPO trade-off
     def preferences(self, llm) -> Path:
@@ -362,6 +369,12 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--model", default=None, help="Judge / LLM reranker generator spec (default: settings llm.model).")
     p.add_argument("--judge-chars", type=int, default=None, help="Characters of each document shown to the judge.")
+    p.add_argument(
+        "--judge-mode",
+        default="pairwise",
+        choices=("pairwise", "pointwise"),
+        help="How the training preferences are judged (judge quality reports both).",
+    )
     a = p.parse_args()
     if a.model:
         a.model = str(Path(a.model).expanduser())

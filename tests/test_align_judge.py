@@ -121,3 +121,29 @@ def test_graph_writes_preferences_and_failures_and_resumes(tmp_path):
         calls = llm.calls
         run_graph(graph, inputs_for(pairs, output_path=str(out), batch_size=2), "run-1")
         assert llm.calls == calls  # finished pairs are never judged again
+
+
+class FakeScorer:
+    """P(yes) from the resume alone: 0.9 with ``good``, 0.88 with ``close``, else 0.2."""
+
+    def chat(self, messages, **kw):
+        from agentic_match.llm import Completion
+
+        assert kw.get("logprobs") and kw.get("max_tokens") == 1
+        resume = messages[-1]["content"].split('type="resume"')[1].split("</document>")[0]
+        p = 0.9 if "good" in resume else 0.88 if "close" in resume else 0.2
+        import math
+
+        return Completion("Yes", top_logprobs=[{"Yes": math.log(p), "No": math.log(1 - p)}])
+
+
+def test_pointwise_mode_has_no_position_to_be_biased_by():
+    cfg = JudgeConfig(mode="pointwise", tie_margin=0.05)
+    llm = FakeScorer()
+    assert judge_pair(llm, _pair("good nurse", "chef"), cfg).preferred == "A"
+    assert judge_pair(llm, _pair("chef", "good nurse"), cfg).preferred == "B"
+    close = judge_pair(llm, _pair("good nurse", "close nurse"), cfg)
+    assert close.preferred == "tie" and close.record() is None
+    assert "0.90" in judge_pair(llm, _pair("good", "chef"), cfg).reason
+    with pytest.raises(Exception, match="pairwise"):
+        JudgeConfig(mode="listwise")

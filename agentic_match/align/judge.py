@@ -53,17 +53,27 @@ class JudgeConfig:
         max_tokens: Cap on the answer's tokens (the JSON object and a short reason).
         both_orders: Ask with the passages swapped too and drop disagreements (position
             bias); ``False`` trusts a single ordering (cheaper, biased).
+        mode: ``pairwise`` (the model names the better resume, with a reason) or
+            ``pointwise`` (each resume scored alone by the model's P(yes) to "does it fit
+            this job?", the higher one preferred): small models that always name the first
+            position yield no consistent pairwise verdict, while pointwise scores have no
+            position to be biased by.
+        tie_margin: Pointwise only: P(yes) differences below this are ties (dropped).
     """
 
     max_doc_chars: int = 1500
     max_tokens: int = 96
     both_orders: bool = True
+    mode: Literal["pairwise", "pointwise"] = "pairwise"
+    tie_margin: float = 0.05
 
     def __post_init__(self) -> None:
         if self.max_doc_chars < 100:
             raise ConfigError(f"max_doc_chars must be >= 100, got {self.max_doc_chars}")
         if self.max_tokens < 16:
             raise ConfigError(f"max_tokens must be >= 16, got {self.max_tokens}")
+        if self.mode not in ("pairwise", "pointwise"):
+            raise ConfigError(f"judge mode must be 'pairwise' or 'pointwise', got {self.mode!r}")
 
 
 @dataclass(frozen=True)
@@ -178,13 +188,38 @@ def _ask(llm: StructuredModel, pair: JudgePair, swapped: bool, config: JudgeConf
     return llm.structured(msgs, JudgeVerdict, max_tokens=config.max_tokens)
 
 
+def _fit_probability(llm: Any, job: str, resume: str, config: JudgeConfig) -> float | None:
+    from agentic_match.retrieval.rerank import fit_messages, p_yes
+
+    c = llm.chat(
+        fit_messages(job, resume, config.max_doc_chars), max_tokens=1, temperature=0.0, logprobs=True, top_logprobs=10
+    )
+    tops = getattr(c, "top_logprobs", None)
+    return p_yes(tops[0]) if tops else None
+
+
+def _judge_pointwise(llm: Any, pair: JudgePair, config: JudgeConfig) -> JudgeOutcome:
+    if pair.query_kind != "job":
+        raise ConfigError("the judge compares two resumes for one job (query_kind='job')")
+    pa = _fit_probability(llm, pair.query, pair.passage1, config)
+    pb = _fit_probability(llm, pair.query, pair.passage2, config)
+    if pa is None or pb is None:
+        return JudgeOutcome(pair, None, problem="no yes/no among the answer's top tokens")
+    reason = f"P(fit) {pa:.2f} vs {pb:.2f}"
+    if abs(pa - pb) < config.tie_margin:
+        return JudgeOutcome(pair, "tie", reason)
+    return JudgeOutcome(pair, "A" if pa > pb else "B", reason)
+
+
 def judge_pair(llm: StructuredModel, pair: JudgePair, config: JudgeConfig = JudgeConfig()) -> JudgeOutcome:
-    """Judge one pair (both orders unless ``config.both_orders`` is off).
+    """Judge one pair (both orders unless ``config.both_orders`` is off; ``config.mode``).
 
     An answer that fails the schema (after the client's repair retry) makes the outcome a
     failure with the reason in ``problem``; an unreachable server raises
     (:class:`~agentic_match.errors.LLMUnavailableError`) so callers can retry.
     """
+    if config.mode == "pointwise":
+        return _judge_pointwise(llm, pair, config)
     try:
         first = _ask(llm, pair, False, config)
         if not config.both_orders:

@@ -395,6 +395,16 @@ def p_yes(top_logprobs: dict[str, float]) -> float | None:
     return yes / (yes + no) if yes + no > 0 else None
 
 
+def fit_messages(job: str, resume: str, max_doc_chars: int = 1500) -> list[dict[str, str]]:
+    """The yes/no prompt "does this resume fit this job?" over two rendered texts, fenced."""
+    content = prompts.render(
+        "rerank",
+        job=prompts.fence(job[:max_doc_chars], "job"),
+        resume=prompts.fence(resume[:max_doc_chars], "resume"),
+    )
+    return [{"role": "user", "content": content}]
+
+
 class LLMReranker:
     """Scores a pair by the served model's P(yes) to "does this resume fit this job?".
 
@@ -423,13 +433,7 @@ class LLMReranker:
         self.unanswered = 0
 
     def messages(self, job: Document, resume: Document) -> list[dict[str, str]]:
-        cut = self.max_doc_chars
-        content = prompts.render(
-            "rerank",
-            job=prompts.fence(render(job, self.render_config)[:cut], "job"),
-            resume=prompts.fence(render(resume, self.render_config)[:cut], "resume"),
-        )
-        return [{"role": "user", "content": content}]
+        return fit_messages(render(job, self.render_config), render(resume, self.render_config), self.max_doc_chars)
 
     def score(self, pairs: Sequence[Pair]) -> list[float]:
         if not pairs:
@@ -463,6 +467,7 @@ __all__ = [
     "LLMReranker",
     "RerankedRanker",
     "Reranker",
+    "fit_messages",
     "make_rerank_node",
     "p_yes",
     "rerank_run",
