@@ -2,7 +2,9 @@
 
 Starts (or reuses) the local vLLM server, has the generator write a hypothetical reference
 resume for a few jobs (HyRe), embeds jobs and resumes with the encoder, indexes resumes with
-FAISS and prints the top candidates per job. Generations are cached, so a rerun is fast.
+FAISS and prints the top candidates per job. Then it runs the ``match`` graph for the first
+job - augmentation, retrieval and a verified skill-gap explanation per candidate, streamed as
+they come. Generations are cached, so a rerun is fast.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class DemoResult:
     rankings_plain: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     accepted: dict[str, set[str]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    match: dict | None = None
+    """The ``match`` graph's result (``MatchResult`` as a dict) for the first job, explained."""
 
 
 def run_demo(
@@ -40,11 +44,10 @@ def run_demo(
     out: Path | None = None,
     console: Console | None = None,
     hyre: HyReConfig = HyReConfig(max_tokens=200),
+    explain_top: int = 3,
 ) -> DemoResult:
     """Run the demo and print its rankings; returns them too (tests check them)."""
-    from agentic_match.index import build_document_index
     from agentic_match.llm import open_llm
-    from agentic_match.retrieval.encoder import BiEncoder
 
     console = console or Console()
     result = DemoResult()
@@ -63,11 +66,38 @@ def run_demo(
     console.print("  (starts a local vLLM server on 127.0.0.1 unless one is running: 1-3 minutes on 2 CPU cores)")
     with open_llm(settings) as llm:
         result.timings["llm_ready_s"] = time.perf_counter() - t0
-        t = time.perf_counter()
-        # A mild repetition penalty keeps very small generators out of loops.
-        completions = llm.chat_many(messages, max_tokens=hyre.max_tokens, extra_body={"repetition_penalty": 1.1})
-        result.timings["generation_s"] = time.perf_counter() - t
-        cached = sum(c.cached for c in completions)
+        encoder, index = _rank(llm, settings, corpus, job_ids, messages, top_k, hyre, console, result)
+        if explain_top > 0:
+            _match_and_explain(llm, encoder, index, corpus, job_ids[0], explain_top, hyre, console, result)
+    result.timings["total_s"] = time.perf_counter() - t0
+    console.print(f"done in {result.timings['total_s']:.0f}s (LLM ready after {result.timings['llm_ready_s']:.0f}s)")
+    if out is not None:
+        payload = {
+            "generated": result.generated,
+            "rankings": result.rankings,
+            "rankings_plain": result.rankings_plain,
+            "match": result.match,
+            "timings": result.timings,
+        }
+        tmp = Path(str(out) + ".tmp")
+        tmp.write_text(json.dumps(payload, indent=1))
+        os.replace(tmp, out)
+    return result
+
+
+def _rank(llm, settings: Settings, corpus, job_ids, messages, top_k: int, hyre: HyReConfig, console, result):
+    """Steps 1-3: HyRe generations, embedding and indexing, top candidates with and without HyRe.
+
+    Returns the encoder and the resume index (step 4 reuses them).
+    """
+    from agentic_match.index import build_document_index
+    from agentic_match.retrieval.encoder import BiEncoder
+
+    t = time.perf_counter()
+    # A mild repetition penalty keeps very small generators out of loops.
+    completions = llm.chat_many(messages, max_tokens=hyre.max_tokens, extra_body={"repetition_penalty": 1.1})
+    result.timings["generation_s"] = time.perf_counter() - t
+    cached = sum(c.cached for c in completions)
     for j, c in zip(job_ids, completions):
         result.generated[j] = c.text
         snippet = " ".join(c.text.split())[:240]
@@ -101,19 +131,49 @@ def run_demo(
         for rank, (a, b) in enumerate(zip(result.rankings_plain[j], result.rankings[j]), 1):
             table.add_row(str(rank), _cell(corpus, j, *a, result), _cell(corpus, j, *b, result))
         console.print(table)
-    result.timings["total_s"] = time.perf_counter() - t0
-    console.print(f"done in {result.timings['total_s']:.0f}s (LLM ready after {result.timings['llm_ready_s']:.0f}s)")
-    if out is not None:
-        payload = {
-            "generated": result.generated,
-            "rankings": result.rankings,
-            "rankings_plain": result.rankings_plain,
-            "timings": result.timings,
-        }
-        tmp = Path(str(out) + ".tmp")
-        tmp.write_text(json.dumps(payload, indent=1))
-        os.replace(tmp, out)
-    return result
+    return encoder, index
+
+
+def _match_and_explain(
+    llm, encoder, index, corpus, job_id: str, k: int, hyre: HyReConfig, console, result: DemoResult
+) -> None:
+    """Step 4: the ``match`` graph for one job, with a verified explanation per candidate."""
+    from rich.markup import escape
+
+    from agentic_match.explain import ExplainConfig
+    from agentic_match.matching import MatchConfig, Matcher
+    from graphs.match import build_graph, inputs_for, run_match
+
+    console.print(
+        f"[bold]4. Match and explain[/] {job_id} (graph 'match': HyRe -> FAISS -> explanations, streamed); "
+        "quotes are checked against the resume and dropped when not found"
+    )
+    config = MatchConfig(k=k, hyre=hyre, explain=ExplainConfig(max_tokens=300))
+    matcher = Matcher(encoder, corpus, indexes={"resume": index}, llm=llm, config=config)
+
+    def on_event(mode: str, part) -> None:
+        if mode != "custom":
+            return
+        if part["event"] == "retrieved":
+            console.print("  candidates: " + ", ".join(f"{c['id']} {c['score']:.3f}" for c in part["candidates"]))
+        elif part["event"] == "explanation":
+            e = part["explanation"]
+            console.print(
+                f"  [cyan]{part['id']}[/] {escape(e.get('summary') or e.get('problem') or '')}", highlight=False
+            )
+            for ev in e["met"]:
+                console.print(
+                    f'    [green]met[/] {escape(ev["requirement"])}: "{escape(ev["quote"])}"', highlight=False
+                )
+            for ev in e["missing"]:
+                console.print(f"    [yellow]missing[/] {escape(ev['requirement'])}", highlight=False)
+            if e["dropped_quotes"]:
+                console.print(f"    ({e['dropped_quotes']} quote(s) not in the resume were dropped)")
+
+    t = time.perf_counter()
+    res = run_match(build_graph(matcher), inputs_for(job_id, kind="job", k=k, explain=True), on_event=on_event)
+    result.timings["match_explain_s"] = time.perf_counter() - t
+    result.match = res.model_dump()
 
 
 def _cell(corpus, job_id: str, resume_id: str, score: float, result: DemoResult) -> str:

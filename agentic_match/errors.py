@@ -51,6 +51,10 @@ class ModelNotFoundError(AgenticMatchError):
     """A model spec could not be resolved to local files."""
 
 
+class AdapterError(AgenticMatchError):
+    """A LoRA adapter is missing, malformed, or belongs to another base model."""
+
+
 class LLMError(AgenticMatchError):
     """The LLM server failed or gave output that could not be used."""
 

@@ -181,3 +181,37 @@ def model_fingerprint(folder: Path) -> str:
         h.update(name.encode())
         h.update(fingerprint_file(p).encode())
     return h.hexdigest()[:16]
+
+
+ADAPTER_META_FILE = "adapter_meta.json"
+"""Written by ``finetune`` beside a LoRA adapter: its base model's fingerprint and the data it saw."""
+
+
+def adapter_base_problem(adapter: Path, base_folder: Path) -> str | None:
+    """Why the LoRA adapter folder ``adapter`` cannot run on the model in ``base_folder``.
+
+    Returns None when it can. An adapter trained here carries ``adapter_meta.json`` with the
+    base model's :func:`model_fingerprint`, which must match; an adapter from elsewhere
+    (only PEFT's ``adapter_config.json``) cannot be checked and is accepted as is.
+    """
+    import json
+
+    adapter = Path(adapter)
+    if not (adapter / "adapter_config.json").is_file():
+        return f"{adapter} is not a LoRA adapter folder (no adapter_config.json inside)"
+    meta_path = adapter / ADAPTER_META_FILE
+    if not meta_path.is_file():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        want = meta["base_fingerprint"]
+    except (ValueError, KeyError, TypeError):
+        return f"{meta_path}: unreadable adapter metadata (no base_fingerprint)"
+    have = model_fingerprint(Path(base_folder))
+    if want != have:
+        spec = meta.get("base_model", "?")
+        return (
+            f"adapter {adapter} was trained on another base model ({spec!r}, fingerprint {want}) "
+            f"than {base_folder} (fingerprint {have}); serve it with that base model or retrain it"
+        )
+    return None

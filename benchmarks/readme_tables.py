@@ -6,6 +6,7 @@ a number that a results file does not).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from agentic_match.evaluation.results import results_table_markdown
@@ -25,6 +26,37 @@ TABLES = [
         "index_scale.json",
         ["recall@10", "qps", "speedup", "build_s", "index_mb"],
         None,
+    ),
+    (
+        "HyRe ablation (ConFit v2), test split (issue 4)",
+        "augmentation.json",
+        ["ndcg@10", "recall@10", "recall@100", "map@100", "mrr@10"],
+        ["rank_resume", "rank_job"],
+    ),
+    (
+        "LGIR protocol: rank jobs, 20 sampled negatives per positive (issue 4)",
+        "augmentation.json",
+        ["map@5", "ndcg@5", "mrr"],
+        ["lgir_rank_job"],
+    ),
+    ("Fabrication, SRC vs IRC (issue 4)", "augmentation.json", ["unsupported_skills_pct"], ["fabrication"]),
+    (
+        "LLM judge quality on dev pairs with differing grades (issue 5)",
+        "alignment.json",
+        ["agreement", "tie_rate", "pairs", "preferences", "ties", "failures", "wall_s"],
+        ["judge_dev_pairs"],
+    ),
+    (
+        "RankPO trade-off (issue 5)",
+        "alignment.json",
+        ["alignment", "dev_rank_resume_ndcg@10", "dev_rank_job_ndcg@10", "dev_retention_ndcg@10", "train_s"],
+        ["rankpo_tradeoff"],
+    ),
+    (
+        "Reranking the FAISS top-k (issue 5)",
+        "alignment.json",
+        ["ndcg@10", "queries", "s_per_query"],
+        ["rank_resume", "rank_job"],
     ),
     (
         "Counterfactual gender audit (issue 7)",
@@ -48,6 +80,24 @@ def main() -> None:
             continue
         print(f"### {title}\n")
         print(results_table_markdown(path, columns=columns, tasks=tasks, provenance=True))
+        if tasks == ["lgir_rank_job"]:
+            print(groups_table(path))
+
+
+def groups_table(path: Path, metric: str = "ndcg@5") -> str:
+    """LGIR's few-shot analysis: ``metric`` per interaction-count group (rows' ``groups``)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rows = [r for r in data["rows"] if r.get("groups")]
+    if not rows:
+        return ""
+    names = list(rows[0]["groups"])
+    ranges = data.get("notes", {}).get("lgir_group_interactions", {})
+    head = [f"{g} ({'-'.join(map(str, ranges[g]))} interactions)" if g in ranges else g for g in names]
+    lines = [f"{metric} by interaction group:\n", "| system | " + " | ".join(head) + " |"]
+    lines.append("|---|" + "---:|" * len(names))
+    for r in rows:
+        lines.append(f"| {r['system']} | " + " | ".join(f"{r['groups'][g][metric]:.2f}" for g in names) + " |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

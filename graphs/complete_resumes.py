@@ -24,7 +24,7 @@ from agentic_match.augment.completion import (
     complete_resume,
     fabrication_report,
 )
-from agentic_match.augment.generation import ChatModel, GenerationPolicy
+from agentic_match.augment.generation import ChatModel, GenerationPolicy, bind_model
 from agentic_match.data.render import RenderConfig
 from agentic_match.data.schema import Document
 from graphs.batching import (
@@ -93,10 +93,19 @@ def build_graph(
     policy: GenerationPolicy = GenerationPolicy(),
     render_config: RenderConfig = RenderConfig(),
     retry: RetryPolicy = DEFAULT_RETRY,
+    adapter: str | None = None,
     checkpointer: Any = None,
 ):
-    """The compiled ``complete_resumes`` graph over the injected client and settings."""
+    """The compiled ``complete_resumes`` graph over the injected client and settings.
+
+    ``adapter`` names a LoRA adapter served beside the base model (``agentic-match serve
+    --adapter NAME=PATH``): every generation of the run then uses it instead of the base.
+    """
     settings_key = input_fingerprint(config.__dict__, policy.__dict__, render_config.fingerprint())
+    if adapter:
+        # Another generator: a run id reused with another adapter is refused, not mixed.
+        settings_key = input_fingerprint(settings_key, adapter)
+        llm = bind_model(llm, adapter)
 
     def prepare(state: CompleteState) -> dict:
         check_unique_ids(state["docs"], "complete_resumes input")

@@ -50,8 +50,11 @@ def _register() -> None:
         commands_augment,
         commands_core,
         commands_data,
+        commands_finetune,
         commands_index,
+        commands_pipeline,
         commands_retrieval,
+        commands_service,
     )
 
     for group in (
@@ -62,6 +65,9 @@ def _register() -> None:
         commands_augment,
         commands_audit,
         commands_align,
+        commands_finetune,
+        commands_pipeline,
+        commands_service,
     ):
         group.register(app)
 

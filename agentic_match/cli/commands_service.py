@@ -1,0 +1,195 @@
+"""``agentic-match api`` (the HTTP service) and ``agentic-match match`` (one query, streamed).
+
+Both build one :class:`~agentic_match.matching.Matcher` over a corpus folder in the
+benchmark layout (``--data``; default: the demo corpus), the configured encoder, an optional
+reranker and - unless ``--no-llm`` - the LLM (``llm.base_url`` or the managed vLLM server,
+started or reused). ``match`` runs the ``match`` graph and prints candidates as soon as they
+are retrieved, then each explanation as it arrives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from agentic_match.errors import ConfigError
+
+API_KEY_ENV = "AGENTIC_MATCH_API_KEY"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+Data = Annotated[
+    Optional[Path], typer.Option("--data", help="Corpus folder in the benchmark layout (default: the demo corpus).")
+]
+Encoder = Annotated[
+    Optional[str], typer.Option("--encoder", help="Encoder spec or trained model folder (default: 'encoder' setting).")
+]
+RerankerOpt = Annotated[
+    Optional[str], typer.Option("--reranker", help="'llm' (P(yes) of the served model) or a cross-encoder folder.")
+]
+UseLLM = Annotated[
+    bool,
+    typer.Option("--llm/--no-llm", help="Use the LLM (augmentation, explanations); --no-llm starts no server."),
+]
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _matcher(
+    data: Path | None,
+    encoder: str | None,
+    reranker: str | None,
+    use_llm: bool,
+    *,
+    prepare: bool = True,
+    query_cache: int | None = None,
+):
+    from agentic_match.cli.app import settings
+    from agentic_match.llm import open_llm
+    from agentic_match.matching import MatchConfig, build_matcher
+
+    s = settings()
+    if reranker == "llm" and not use_llm:
+        raise ConfigError("--reranker llm needs the LLM; drop --no-llm")
+    with contextlib.ExitStack() as stack:
+        llm = stack.enter_context(open_llm(s)) if use_llm else None
+        config = MatchConfig() if query_cache is None else MatchConfig(query_cache=query_cache)
+        matcher = build_matcher(
+            data=data, encoder=encoder or s.encoder, reranker=reranker, llm=llm, config=config, prepare=prepare
+        )
+        yield matcher, s
+
+
+def api(
+    data: Data = None,
+    encoder: Encoder = None,
+    reranker: RerankerOpt = None,
+    use_llm: UseLLM = True,
+    host: Annotated[str, typer.Option(help="Bind address (loopback unless --allow-remote).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8765,
+    feedback_db: Annotated[
+        Optional[Path], typer.Option("--feedback-db", help="Feedback store (default: <run_dir>/feedback.sqlite).")
+    ] = None,
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", help="Allow a non-loopback --host (put TLS in front of it).")
+    ] = False,
+    query_cache: Annotated[
+        int, typer.Option("--query-cache", help="Query vectors remembered by text (0: embed every query).", min=0)
+    ] = 4096,
+) -> None:
+    """Serve the HTTP API (match queries and recruiter feedback) until Ctrl-C.
+
+    The API key comes from $AGENTIC_MATCH_API_KEY, else a fresh one is generated and
+    printed. The OpenAPI schema is at /openapi.json.
+    """
+    import uvicorn
+
+    from agentic_match.feedback_store import FeedbackStore
+    from agentic_match.service import create_app
+
+    if host not in LOOPBACK and not allow_remote:
+        raise ConfigError(f"--host {host} is not a loopback address; add --allow-remote to serve beyond this machine")
+    console = _console()
+    key = os.environ.get(API_KEY_ENV) or secrets.token_urlsafe(24)
+    if use_llm:
+        console.print("starting or reusing the LLM server (1-3 minutes on 2 CPU cores on a first start)...")
+    with _matcher(data, encoder, reranker, use_llm, query_cache=query_cache) as (matcher, s):
+        store = FeedbackStore(feedback_db or Path(s.run_dir) / "feedback.sqlite", corpus=matcher.corpus)
+        app = create_app(matcher, store, key)
+        console.print(
+            f"[bold green]serving[/] http://{host}:{port}  ({len(matcher.corpus.resumes)} resumes, "
+            f"{len(matcher.corpus.jobs)} jobs; llm={'on' if use_llm else 'off'}, reranker={reranker or 'off'})"
+        )
+        if os.environ.get(API_KEY_ENV):
+            console.print(f"api key: from ${API_KEY_ENV}")
+        else:
+            console.print(f"api key: {key}   (send as 'X-API-Key: KEY'; set ${API_KEY_ENV} to choose it)")
+        console.print(f"feedback store: {store.path}; schema: http://{host}:{port}/openapi.json")
+        # uvicorn stops on SIGINT/SIGTERM and returns, so the LLM server is stopped on the way out.
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def match(
+    job: Annotated[Optional[str], typer.Option("--job", help="Id of a job in the corpus: rank resumes.")] = None,
+    resume: Annotated[Optional[str], typer.Option("--resume", help="Id of a resume in the corpus: rank jobs.")] = None,
+    text: Annotated[Optional[str], typer.Option("--text", help="An ad hoc query text (with --kind).")] = None,
+    kind: Annotated[str, typer.Option("--kind", help="Kind of the --text query: job or resume.")] = "job",
+    data: Data = None,
+    encoder: Encoder = None,
+    reranker: RerankerOpt = None,
+    k: Annotated[int, typer.Option("-k", "--k", help="Candidates.", min=1, max=100)] = 5,
+    rerank: Annotated[bool, typer.Option("--rerank", help="Rerank with --reranker.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Explain every candidate (LLM).")] = False,
+    augment: Annotated[bool, typer.Option("--augment/--no-augment", help="HyRe / IRC augmentation.")] = True,
+    use_llm: UseLLM = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (no streaming).")] = False,
+) -> None:
+    """Match one query through the ``match`` graph, printing partial results as they come."""
+    from agentic_match.data.schema import Document
+    from graphs.match import build_graph, inputs_for, run_match
+
+    given = [x for x in (job, resume, text) if x is not None]
+    if len(given) != 1:
+        raise ConfigError("give exactly one of --job ID, --resume ID or --text TEXT")
+    if kind not in ("job", "resume"):
+        raise ConfigError(f"--kind must be job or resume, not {kind!r}")
+    if rerank and not reranker:
+        raise ConfigError("--rerank needs --reranker (llm or a cross-encoder folder)")
+    if explain and not use_llm:
+        raise ConfigError("--explain needs the LLM; drop --no-llm")
+    console = _console()
+    if text is not None:
+        query: Any = Document("query", kind, text=text)  # type: ignore[arg-type]
+        inputs = inputs_for(query, k=k, augment=augment, rerank=rerank, explain=explain)
+    else:
+        qkind = "job" if job is not None else "resume"
+        inputs = inputs_for(job or resume or "", kind=qkind, k=k, augment=augment, rerank=rerank, explain=explain)
+    # One query needs one index: the other is not built.
+    with _matcher(data, encoder, reranker if rerank else None, use_llm, prepare=False) as (matcher, _s):
+        on_event = None if as_json else _printer(console)
+        result = run_match(build_graph(matcher), inputs, on_event=on_event)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    console.print(f"done in {result.timings.get('total_s', sum(result.timings.values())):.1f}s")
+
+
+def _printer(console: Console):
+    def on_event(mode: str, part: Any) -> None:
+        if mode != "custom" or not isinstance(part, dict):
+            return
+        ev = part.get("event")
+        if ev == "augmented":
+            aug = part["augmentation"]
+            what = "applied" if aug["applied"] else f"skipped ({aug.get('note')})"
+            console.print(f"[bold]{part['query_id']}[/]: augmentation {aug.get('method') or ''} {what}")
+        elif ev in ("retrieved", "reranked"):
+            console.print(f"[bold]{ev}[/]:")
+            for i, c in enumerate(part["candidates"], 1):
+                console.print(f"  {i:>2}. {c['id']}  {c['score']:.3f}")
+        elif ev == "explanation":
+            e = part["explanation"]
+            console.print(f"[bold]{part['id']}[/]: {escape(e.get('summary') or e.get('problem') or '')}")
+            for ev_ in e["met"]:
+                console.print(f'   [green]met[/] {escape(ev_["requirement"])}: "{escape(ev_["quote"])}"')
+            for ev_ in e["missing"]:
+                console.print(f"   [yellow]missing[/] {escape(ev_['requirement'])}")
+            if e.get("dropped_quotes"):
+                console.print(f"   ({e['dropped_quotes']} quote(s) not found in the resume were dropped)")
+
+    return on_event
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``api`` and ``match`` to the root app."""
+    app.command("api")(api)
+    app.command("match")(match)

@@ -1,0 +1,508 @@
+"""The match path shared by the ``match`` graph, the HTTP API and the CLI.
+
+Given a job, rank resumes; given a resume, rank jobs::
+
+    query -> augment (HyRe for a job; IRC completion for a resume with interactions)
+          -> embed + FAISS retrieval -> (rerank the top ``rerank_depth``) -> explanations
+
+:class:`Matcher` holds what every request needs - the bi-encoder, one FAISS index per
+document kind (built from the corpus on first use, or loaded), an optional reranker and an
+optional LLM client - and exposes each step as a method (the graph runs them as nodes) and
+:meth:`Matcher.match` for all of them at once (the API). Both paths call the same methods.
+
+Thread-safety: the torch models (encoder, cross-encoder) are called under one lock, so a
+threaded server may share one matcher; LLM calls (augmentation, explanations, an LLM
+reranker) run outside it and in parallel.
+
+Example::
+
+    from agentic_match.data import load_demo
+    from agentic_match.llm import open_llm
+    from agentic_match.matching import Matcher
+    from agentic_match.retrieval.encoder import BiEncoder
+
+    with open_llm() as llm:
+        matcher = Matcher(BiEncoder.load("all-minilm-l6-v2"), load_demo(), llm=llm)
+        result = matcher.match("demo-j-01", kind="job", k=5, explain=True)
+        for c in result.candidates:
+            print(c.rank, c.id, round(c.score, 3), [e.requirement for e in c.explanation.met])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from agentic_match.augment.completion import INFERRED_FIELD, CompletionConfig, complete_resume
+from agentic_match.augment.generation import GenerationPolicy
+from agentic_match.augment.hyre import HyReConfig, hyre_document, pick_examples
+from agentic_match.data.schema import Corpus, DocKind, Document, Label
+from agentic_match.errors import AgenticMatchError, ConfigError
+from agentic_match.explain import ExplainConfig, Explanation, explain_match
+
+if TYPE_CHECKING:
+    from agentic_match.index import VectorIndex
+    from agentic_match.retrieval.encoder import BiEncoder
+    from agentic_match.retrieval.rerank import Reranker
+
+AugmentMethod = Literal["hyre", "irc"]
+EventSink = Callable[[dict[str, Any]], None]
+
+
+class QueryNotFoundError(AgenticMatchError):
+    """A query id names no document of the corpus (the API answers 404)."""
+
+
+class UnavailableError(AgenticMatchError):
+    """A requested step needs a component this matcher was built without (reranker, LLM)."""
+
+
+# --------------------------------------------------------------------------- results
+
+
+class Augmentation(BaseModel):
+    """What augmentation did to the query."""
+
+    method: AugmentMethod | None = Field(None, description="hyre (job), irc (resume), or none")
+    applied: bool = Field(False, description="True when the query text used for retrieval was augmented")
+    note: str | None = Field(None, description="Why augmentation was skipped or failed")
+    generated: str | None = Field(None, description="The generated text added to the query (never evidence)")
+
+
+class Candidate(BaseModel):
+    """One ranked candidate."""
+
+    id: str
+    rank: int = Field(description="1 = best")
+    score: float = Field(description="Final score: reranker score when reranked, else cosine similarity")
+    retrieval_score: float = Field(description="Cosine similarity of the first stage (FAISS)")
+    explanation: Explanation | None = None
+
+
+class MatchResult(BaseModel):
+    """The ranked candidates of one query, best first."""
+
+    query_id: str
+    query_kind: DocKind
+    candidate_kind: DocKind
+    candidates: list[Candidate]
+    augmentation: Augmentation
+    reranked: bool = False
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per step")
+
+
+# --------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Settings of the match path.
+
+    Attributes:
+        k: Candidates returned by default.
+        max_k: Largest ``k`` a caller may ask for.
+        rerank_depth: First-stage candidates the reranker rescores (at least ``k`` are).
+        hyre: HyRe settings for job queries.
+        completion: Resume completion settings (IRC needs the resume's interactions).
+        generation: Attempts and checks of augmentation generations.
+        explain: Explanation settings (documents are rendered with the encoder's settings).
+        explain_workers: Explanations generated at once (the LLM server batches them).
+        query_cache: Query vectors remembered (by text), so a repeated query skips encoding.
+    """
+
+    k: int = 10
+    max_k: int = 100
+    rerank_depth: int = 30
+    hyre: HyReConfig = field(default_factory=lambda: HyReConfig(max_tokens=200))
+    completion: CompletionConfig = field(default_factory=lambda: CompletionConfig(method="irc"))
+    generation: GenerationPolicy = field(default_factory=lambda: GenerationPolicy(attempts=2))
+    explain: ExplainConfig = field(default_factory=ExplainConfig)
+    explain_workers: int = 8
+    query_cache: int = 4096
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.k <= self.max_k:
+            raise ConfigError(f"MatchConfig.k must be in 1..max_k ({self.max_k}), got {self.k}")
+        if self.rerank_depth < 1 or self.explain_workers < 1 or self.query_cache < 0:
+            raise ConfigError("MatchConfig: rerank_depth and explain_workers must be >= 1, query_cache >= 0")
+
+
+def other_kind(kind: DocKind) -> DocKind:
+    """The kind of the candidates of a ``kind`` query."""
+    return "resume" if kind == "job" else "job"
+
+
+def as_written(doc: Document) -> Document:
+    """``doc`` without LLM-inferred content (the ``inferred`` field), i.e. what its author wrote."""
+    if INFERRED_FIELD not in doc.fields:
+        return doc
+    fields = {k: v for k, v in doc.fields.items() if k != INFERRED_FIELD}
+    return Document(doc.id, doc.kind, fields, doc.text, doc.metadata)
+
+
+# --------------------------------------------------------------------------- matcher
+
+
+class Matcher:
+    """Encoder + indexes + optional reranker + optional LLM: one match path for everything.
+
+    Args:
+        encoder: The bi-encoder (its render settings are used for queries and candidates).
+        corpus: Resumes and jobs to match (candidates and known queries), the labels that
+            give HyRe its few-shot examples, and the interactions IRC reads.
+        indexes: Prebuilt indexes by the kind of documents they hold (``{"resume": idx}``);
+            missing ones are built from the corpus on first use. Each must have been built
+            with ``encoder`` (checked by fingerprint).
+        reranker: Rescores the first stage's top ``rerank_depth`` (``rerank=True``).
+        llm: The client for augmentation and explanations (``None``: both unavailable).
+        config: Defaults and limits.
+    """
+
+    def __init__(
+        self,
+        encoder: BiEncoder,
+        corpus: Corpus,
+        *,
+        indexes: Mapping[DocKind, VectorIndex] | None = None,
+        reranker: Reranker | None = None,
+        llm: Any = None,
+        config: MatchConfig = MatchConfig(),
+    ) -> None:
+        self.encoder = encoder
+        self.corpus = corpus
+        self.reranker = reranker
+        self.llm = llm
+        self.config = config
+        # Explanations see documents rendered like the encoder sees them (same excluded fields).
+        self._explain_config = dataclasses.replace(config.explain, render_config=encoder.render_config)
+        self._indexes: dict[DocKind, VectorIndex] = {}
+        self._model_lock = threading.RLock()
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        labels = corpus.label_splits.get("train") or corpus.labels
+        self._accepted: list[Label] = [lb for lb in labels if lb.label > 0]
+        self._interactions: dict[str, list[str]] = {}
+        for it in corpus.interactions:
+            seen = self._interactions.setdefault(it.resume_id, [])
+            if it.job_id in corpus.jobs and it.job_id not in seen:
+                seen.append(it.job_id)
+        for kind, index in (indexes or {}).items():
+            self.set_index(kind, index)
+
+    # ------------------------------------------------------------------ indexes
+    def set_index(self, kind: DocKind, index: VectorIndex) -> None:
+        """Use ``index`` for ``kind`` candidates (refused when built with another encoder)."""
+        from agentic_match.index import IndexMismatchError
+
+        fp = index.encoder_fingerprint
+        if fp is not None and fp != self.encoder.fingerprint():
+            raise IndexMismatchError(
+                f"the {kind} index was built with encoder {fp}, the matcher's encoder is {self.encoder.fingerprint()}"
+            )
+        docs = self.corpus.resumes if kind == "resume" else self.corpus.jobs
+        unknown = [i for i in index.ids[:1000] if i not in docs]
+        if unknown:
+            raise ConfigError(f"the {kind} index holds ids that are not in the corpus: {', '.join(unknown[:5])}")
+        self._indexes[kind] = index
+
+    def index(self, kind: DocKind) -> VectorIndex:
+        """The index of ``kind`` documents (built from the corpus on first use)."""
+        if kind not in self._indexes:
+            from agentic_match.index import build_document_index
+
+            with self._model_lock:
+                if kind not in self._indexes:
+                    docs = self.corpus.resumes if kind == "resume" else self.corpus.jobs
+                    if not docs:
+                        raise UnavailableError(f"the corpus holds no {kind}s to match against")
+                    self._indexes[kind] = build_document_index(
+                        [docs[i] for i in sorted(docs)], self.encoder, render_config=self.encoder.render_config
+                    )
+        return self._indexes[kind]
+
+    def prepare(self, kinds: Sequence[DocKind] = ("resume", "job")) -> Matcher:
+        """Build the indexes now (a server calls this so that no request waits for it)."""
+        for kind in kinds:
+            docs = self.corpus.resumes if kind == "resume" else self.corpus.jobs
+            if docs:
+                self.index(kind)
+        return self
+
+    # ------------------------------------------------------------------ queries
+    def document(self, doc_id: str, kind: DocKind) -> Document:
+        """A corpus document by id."""
+        docs = self.corpus.jobs if kind == "job" else self.corpus.resumes
+        try:
+            return docs[doc_id]
+        except KeyError:
+            raise QueryNotFoundError(f"no {kind} with id {doc_id!r} in {self.corpus.source}") from None
+
+    def resolve(self, query: Document | str, kind: DocKind | None = None) -> Document:
+        """The query document: given, or a corpus id (``kind`` says which; else looked up in both)."""
+        if isinstance(query, Document):
+            if kind is not None and query.kind != kind:
+                raise ConfigError(f"query document {query.id!r} is a {query.kind}, not a {kind}")
+            return query
+        if kind is not None:
+            return self.document(query, kind)
+        hits = [k for k, docs in (("job", self.corpus.jobs), ("resume", self.corpus.resumes)) if query in docs]
+        if not hits:
+            raise QueryNotFoundError(f"no job or resume with id {query!r} in {self.corpus.source}")
+        if len(hits) > 1:
+            raise ConfigError(f"id {query!r} names both a job and a resume; give the kind")
+        return self.document(query, hits[0])  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ steps
+    def augment(self, query: Document) -> tuple[Document, Augmentation]:
+        """HyRe for a job, IRC completion for a resume with interactions; else unchanged.
+
+        A failed generation keeps the query as it is (``note`` says why); an unreachable
+        LLM server raises :class:`~agentic_match.errors.LLMUnavailableError`.
+        """
+        method: AugmentMethod = "hyre" if query.kind == "job" else "irc"
+        if self.llm is None:
+            return query, Augmentation(method=method, note="no LLM configured")
+        if query.kind == "job":
+            cfg = self.config.hyre
+            accepted = [lb for lb in self._accepted if lb.job_id != query.id]
+            if len(accepted) < cfg.n_examples:
+                return query, Augmentation(method=method, note="not enough accepted labels for HyRe examples")
+            examples = pick_examples(self.corpus, accepted, cfg)
+            out, outcome = hyre_document(
+                self.llm, query, examples, cfg, policy=self.config.generation, render_config=self.encoder.render_config
+            )
+            if not outcome.ok:
+                return query, Augmentation(method=method, note=outcome.problem)
+            return out, Augmentation(
+                method=method, applied=True, generated=out.metadata.get("hyre", {}).get("generated")
+            )
+        jobs = [self.corpus.jobs[j] for j in self._interactions.get(query.id, [])]
+        if self.config.completion.method == "irc" and not jobs:
+            return query, Augmentation(method=method, note="no interactions for IRC")
+        out, outcome = complete_resume(
+            self.llm,
+            as_written(query),
+            jobs,
+            self.config.completion,
+            policy=self.config.generation,
+            render_config=self.encoder.render_config,
+        )
+        if not outcome.ok:
+            return query, Augmentation(method=method, note=outcome.problem)
+        return out, Augmentation(method=method, applied=True, generated=out.fields.get(INFERRED_FIELD))
+
+    def encode_query(self, query: Document) -> np.ndarray:
+        """The query's vector, shape ``(1, dim)`` (remembered by text, LRU)."""
+        text = self.encoder.texts([query])[0]
+        key = hashlib.sha1(text.encode("utf-8")).hexdigest()
+        with self._model_lock:
+            hit = self._query_vectors.get(key)
+            if hit is not None:
+                self._query_vectors.move_to_end(key)
+                return hit
+            # The encoder's own memo would grow with every query a server ever sees.
+            memo, self.encoder.memoize = self.encoder.memoize, False
+            try:
+                vec = self.encoder.encode([text])
+            finally:
+                self.encoder.memoize = memo
+            if self.config.query_cache:
+                self._query_vectors[key] = vec
+                while len(self._query_vectors) > self.config.query_cache:
+                    self._query_vectors.popitem(last=False)
+        return vec
+
+    def retrieve(self, query: Document, k: int) -> list[tuple[str, float]]:
+        """Top-``k`` ``(candidate id, cosine)`` of the other kind, by FAISS."""
+        index = self.index(other_kind(query.kind))
+        vec = self.encode_query(query)
+        ids, scores = index.search(vec, k=k)
+        return [(d, float(s)) for d, s in zip(ids[0], scores[0])]
+
+    def rerank(self, query: Document, hits: Sequence[tuple[str, float]], k: int) -> list[tuple[str, float]]:
+        """The first ``rerank_depth`` hits (at least ``k``) rescored by the reranker, top ``k``."""
+        if self.reranker is None:
+            raise UnavailableError("no reranker configured")
+        cand_kind = other_kind(query.kind)
+        depth = max(k, self.config.rerank_depth)
+        docs = [self.document(d, cand_kind) for d, _ in hits[:depth]]
+        plain = as_written(query)
+        pairs = [(plain, c) if query.kind == "job" else (c, plain) for c in docs]
+        if getattr(self.reranker, "llm", None) is not None:
+            scores = self.reranker.score(pairs)  # LLM calls: no torch model to protect
+        else:
+            with self._model_lock:
+                scores = self.reranker.score(pairs)
+        ranked = sorted(zip((d.id for d in docs), map(float, scores)), key=lambda x: -x[1])
+        return ranked[:k]
+
+    def explain(self, query: Document, candidate_id: str) -> Explanation:
+        """The verified skill-gap explanation of ``query`` and one candidate.
+
+        Uses the documents as written (never the augmented query): quotes are checked
+        against the resume its author wrote.
+        """
+        if self.llm is None:
+            raise UnavailableError("explanations need an LLM; none is configured")
+        cand = self.document(candidate_id, other_kind(query.kind))
+        plain = as_written(query)
+        job, resume = (plain, as_written(cand)) if query.kind == "job" else (cand, plain)
+        return explain_match(self.llm, job, resume, self._explain_config)
+
+    def check_k(self, k: int | None) -> int:
+        """``k`` or the default, checked against ``max_k``."""
+        k = self.config.k if k is None else int(k)
+        if not 1 <= k <= self.config.max_k:
+            raise ConfigError(f"k must be between 1 and {self.config.max_k}, got {k}")
+        return k
+
+    # ------------------------------------------------------------------ all steps
+    def match(
+        self,
+        query: Document | str,
+        *,
+        kind: DocKind | None = None,
+        k: int | None = None,
+        augment: bool = True,
+        rerank: bool = False,
+        explain: bool = False,
+        on_event: EventSink | None = None,
+    ) -> MatchResult:
+        """Rank candidates for ``query`` (a document, or a corpus id) and optionally explain them.
+
+        ``on_event`` receives the partial results as they come (``augmented``,
+        ``retrieved``, ``reranked``, one ``explanation`` per candidate).
+
+        Raises:
+            QueryNotFoundError: an unknown query id.
+            UnavailableError: ``rerank`` / ``explain`` without a reranker / an LLM.
+            ConfigError: ``k`` out of range.
+        """
+        emit = on_event or (lambda _e: None)
+        k = self.check_k(k)
+        if rerank and self.reranker is None:
+            raise UnavailableError("rerank=true but no reranker is configured")
+        if explain and self.llm is None:
+            raise UnavailableError("explain=true but no LLM is configured")
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+        doc = self.resolve(query, kind)
+        if augment:
+            t = time.perf_counter()
+            used, aug = self.augment(doc)
+            timings["augment_s"] = time.perf_counter() - t
+        else:
+            used, aug = doc, Augmentation(note="not requested")
+        emit({"event": "augmented", "augmentation": aug.model_dump()})
+        t = time.perf_counter()
+        hits = self.retrieve(used, max(k, self.config.rerank_depth) if rerank else k)
+        timings["retrieve_s"] = time.perf_counter() - t
+        first = dict(hits)
+        emit({"event": "retrieved", "candidates": [{"id": d, "score": s} for d, s in hits[:k]]})
+        ranked = hits[:k]
+        if rerank:
+            t = time.perf_counter()
+            ranked = self.rerank(doc, hits, k)
+            timings["rerank_s"] = time.perf_counter() - t
+            emit({"event": "reranked", "candidates": [{"id": d, "score": s} for d, s in ranked]})
+        cands = [
+            Candidate(id=d, rank=i, score=s, retrieval_score=first.get(d, s)) for i, (d, s) in enumerate(ranked, 1)
+        ]
+        if explain and cands:
+            t = time.perf_counter()
+            with ThreadPoolExecutor(min(len(cands), self.config.explain_workers)) as pool:
+                futures = {c.id: pool.submit(self.explain, doc, c.id) for c in cands}
+                for c in cands:
+                    c.explanation = futures[c.id].result()
+                    emit({"event": "explanation", "id": c.id, "explanation": c.explanation.model_dump()})
+            timings["explain_s"] = time.perf_counter() - t
+        timings["total_s"] = time.perf_counter() - t0
+        return MatchResult(
+            query_id=doc.id,
+            query_kind=doc.kind,
+            candidate_kind=other_kind(doc.kind),
+            candidates=cands,
+            augmentation=aug,
+            reranked=rerank,
+            timings={name: round(v, 4) for name, v in timings.items()},
+        )
+
+
+# --------------------------------------------------------------------------- building
+
+
+def load_reranker(spec: str | None, llm: Any = None) -> Reranker | None:
+    """``None``, ``"llm"`` (P(yes) of the served model) or a cross-encoder folder."""
+    if not spec:
+        return None
+    from agentic_match.retrieval.rerank import CrossEncoderReranker, LLMReranker
+
+    if spec == "llm":
+        if llm is None:
+            raise ConfigError("the LLM reranker needs an LLM; start the service with one")
+        return LLMReranker(llm)
+    return CrossEncoderReranker(Path(spec))
+
+
+def load_corpus_for_matching(data: str | Path | None) -> Corpus:
+    """A corpus from a folder in the benchmark layout, or the packaged demo corpus (``None``)."""
+    from agentic_match.data import load_benchmark, load_demo
+
+    return load_demo() if data is None else load_benchmark(data)
+
+
+def build_matcher(
+    *,
+    data: str | Path | None = None,
+    encoder: str = "all-minilm-l6-v2",
+    reranker: str | None = None,
+    llm: Any = None,
+    config: MatchConfig = MatchConfig(),
+    prepare: bool = True,
+) -> Matcher:
+    """A matcher over ``data`` (benchmark layout; ``None``: the demo corpus).
+
+    Args:
+        data: Corpus folder, or ``None`` for the demo corpus.
+        encoder: Encoder spec or folder (a trained model folder works).
+        reranker: ``None``, ``"llm"`` or a cross-encoder folder.
+        llm: An LLM client (augmentation, explanations, the LLM reranker), or ``None``.
+        config: Match settings.
+        prepare: Build both indexes now.
+    """
+    from agentic_match.retrieval.encoder import BiEncoder
+
+    matcher = Matcher(
+        BiEncoder.load(encoder),
+        load_corpus_for_matching(data),
+        reranker=load_reranker(reranker, llm),
+        llm=llm,
+        config=config,
+    )
+    return matcher.prepare() if prepare else matcher
+
+
+__all__ = [
+    "Augmentation",
+    "Candidate",
+    "MatchConfig",
+    "MatchResult",
+    "Matcher",
+    "QueryNotFoundError",
+    "UnavailableError",
+    "as_written",
+    "build_matcher",
+    "load_corpus_for_matching",
+    "load_reranker",
+    "other_kind",
+]

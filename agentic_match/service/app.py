@@ -1,0 +1,172 @@
+"""The FastAPI app: match queries and recruiter feedback over one :class:`Matcher`.
+
+* ``POST /match`` - ranked (optionally reranked, explained) candidates for a job or resume.
+* ``POST /feedback`` - a recruiter's picks, stored as preference pairs.
+* ``GET /feedback/stats`` - pairs stored, and pairs not yet used by a RankPO update.
+* ``GET /health`` - liveness (no key needed; says nothing about the data).
+* ``GET /openapi.json`` - the schema (no key needed). The interactive docs pages are off:
+  they load scripts from a CDN, and nothing here reaches the network.
+
+Every other request needs the API key, as ``X-API-Key: KEY`` or ``Authorization: Bearer KEY``
+(401 otherwise). Bad requests get a 4xx whose ``detail`` says why: 422 for a body that does
+not validate, 404 for an unknown query id, 400 for a request the service cannot serve (a
+step it was started without, picks that were not shown), 503 when the LLM server is down.
+
+Handlers are plain functions, so FastAPI runs them in its thread pool; the matcher guards
+its torch models with a lock, and LLM calls run in parallel.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from agentic_match import __version__
+from agentic_match.errors import AgenticMatchError, LLMUnavailableError
+from agentic_match.feedback_store import FeedbackStore
+from agentic_match.matching import Matcher, MatchResult, QueryNotFoundError
+from agentic_match.service.models import (
+    ErrorBody,
+    FeedbackRequest,
+    FeedbackResponse,
+    FeedbackStats,
+    Health,
+    MatchRequest,
+)
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The request cannot be served (reason in detail)"},
+    401: {"model": ErrorBody, "description": "Missing or wrong API key"},
+    404: {"model": ErrorBody, "description": "Unknown query id"},
+    503: {"model": ErrorBody, "description": "The LLM server is unavailable; retry later"},
+}
+
+
+def _status_of(error: AgenticMatchError) -> int:
+    if isinstance(error, QueryNotFoundError):
+        return 404
+    if isinstance(error, LLMUnavailableError):
+        return 503
+    return 400
+
+
+def create_app(matcher: Matcher, store: FeedbackStore | None, api_key: str, *, title: str = "agentic-match") -> FastAPI:
+    """The HTTP API over ``matcher`` and the feedback ``store`` (``None``: feedback disabled).
+
+    Args:
+        matcher: Serves ``/match``; its corpus also gives the texts of feedback pairs.
+        store: Where ``/feedback`` stores pairs.
+        api_key: The key every data endpoint requires (must not be empty).
+        title: The OpenAPI title.
+    """
+    if not api_key:
+        raise ValueError("create_app needs a non-empty api_key (the API never runs without one)")
+    expected = api_key.encode("utf-8")
+    header_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="The service's API key")
+    bearer = HTTPBearer(auto_error=False, description="The service's API key as a bearer token")
+
+    def require_key(
+        key: str | None = Security(header_key),
+        token: HTTPAuthorizationCredentials | None = Security(bearer),
+    ) -> None:
+        given = key or (token.credentials if token else None)
+        # compare_digest: the time taken says nothing about how much of a guess was right.
+        if not given or not secrets.compare_digest(given.encode("utf-8"), expected):
+            raise HTTPException(
+                status_code=401,
+                detail="missing or wrong API key: send it as 'X-API-Key: KEY' or 'Authorization: Bearer KEY'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    app = FastAPI(
+        title=title,
+        version=__version__,
+        description="Resume-job matching on local models: ranked candidates with verified explanations, "
+        "and recruiter feedback stored as preference pairs.",
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    @app.exception_handler(AgenticMatchError)
+    async def _known_error(request: Request, exc: AgenticMatchError) -> JSONResponse:
+        return JSONResponse(status_code=_status_of(exc), content={"detail": str(exc)})
+
+    @app.get("/health", response_model=Health, tags=["service"])
+    def health() -> Health:
+        """Liveness; no key needed."""
+        return Health(
+            resumes=len(matcher.corpus.resumes),
+            jobs=len(matcher.corpus.jobs),
+            llm=matcher.llm is not None,
+            reranker=matcher.reranker is not None,
+            feedback=store is not None,
+        )
+
+    @app.post(
+        "/match", response_model=MatchResult, responses=_ERRORS, dependencies=[Depends(require_key)], tags=["match"]
+    )
+    def match(req: MatchRequest) -> MatchResult:
+        """Rank resumes for a job (``kind="job"``) or jobs for a resume, best first."""
+        query = req.query.to_document(req.kind) if req.query is not None else req.query_id
+        return matcher.match(
+            query,  # type: ignore[arg-type]
+            kind=req.kind,
+            k=req.k,
+            augment=req.augment,
+            rerank=req.rerank,
+            explain=req.explain,
+        )
+
+    def _store() -> FeedbackStore:
+        if store is None:
+            raise HTTPException(status_code=400, detail="this service was started without a feedback store")
+        return store
+
+    @app.post(
+        "/feedback",
+        response_model=FeedbackResponse,
+        responses=_ERRORS,
+        dependencies=[Depends(require_key)],
+        tags=["feedback"],
+    )
+    def feedback(req: FeedbackRequest) -> FeedbackResponse:
+        """Store a recruiter's picks: each pick is preferred over each shown candidate not picked."""
+        st = _store()
+        texts = None
+        if req.query_id not in (matcher.corpus.jobs if req.kind == "job" else matcher.corpus.resumes):
+            if not (req.query_text or "").strip():
+                raise QueryNotFoundError(
+                    f"no {req.kind} with id {req.query_id!r} in the corpus; send its text as 'query_text'"
+                )
+            texts = {req.query_id: req.query_text}
+        added = st.add_picks(
+            req.query_id,
+            req.shown_ids,
+            req.picked_ids,
+            recruiter=req.recruiter,
+            query_kind=req.kind,
+            texts=texts,
+            reason=req.note,
+        )
+        return FeedbackResponse(pairs_added=added, pairs_total=len(st), new_pairs=st.count_new())
+
+    @app.get(
+        "/feedback/stats",
+        response_model=FeedbackStats,
+        responses=_ERRORS,
+        dependencies=[Depends(require_key)],
+        tags=["feedback"],
+    )
+    def feedback_stats() -> FeedbackStats:
+        """How many pairs are stored, and how many a RankPO update has not used yet."""
+        st = _store()
+        return FeedbackStats(pairs_total=len(st), new_pairs=st.count_new(), watermark=st.watermark())
+
+    return app
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,128 @@
+"""Intrinsic measures of an adapter on held-out data, computed by TRL itself.
+
+* :func:`heldout_loss` - the mean completion-token loss (what SFT minimises) of the base
+  model or of base + adapter on a prompt-completion split: lower means the model finds the
+  held-out accepted resumes more likely.
+* :func:`preference_accuracy` - DPO's implicit reward on held-out preference pairs:
+  ``beta * (log p_policy(y|x) - log p_reference(y|x))``; the share of pairs whose chosen
+  resume gets the higher reward, and the mean margin. The reference is another adapter
+  (the SFT adapter a DPO adapter started from) or the base model.
+
+Both build a trainer only to run its evaluation loop, so tokenization, chat template and
+loss masking are exactly those of training.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from agentic_match.models import resolve_generator
+from finetune.adapters import check_base
+from finetune.config import FinetuneConfig
+from finetune.data import FinetuneData
+from finetune.trainer import _COLUMNS, trl_args, use_gpu
+
+
+def _load(base_model: str, adapter: str | Path | None, gpu: bool, models_dir: Path | None) -> tuple[Any, Any, Path]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = resolve_generator(base_model, models_dir)
+    dtype = torch.bfloat16 if gpu else torch.float32
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
+    if adapter is not None:
+        from peft import PeftModel
+
+        check_base(adapter, folder)
+        model = PeftModel.from_pretrained(model, str(adapter))
+    return model, AutoTokenizer.from_pretrained(folder), folder
+
+
+def _split(data: FinetuneData, split: str, max_examples: int | None) -> Any:
+    ds = data.dataset[split].select_columns(list(_COLUMNS[data.kind]))
+    if max_examples is not None and len(ds) > max_examples:
+        ds = ds.select(range(max_examples))
+    if len(ds) == 0:
+        from agentic_match.errors import DataError
+
+        raise DataError(f"the '{split}' split is empty: nothing to evaluate")
+    return ds
+
+
+def heldout_loss(
+    data: FinetuneData,
+    adapter: str | Path | None = None,
+    *,
+    config: FinetuneConfig = FinetuneConfig(),
+    split: str = "eval",
+    max_examples: int | None = None,
+    models_dir: Path | None = None,
+) -> dict[str, float]:
+    """``{"loss", "mean_token_accuracy", "examples"}`` of base (+ ``adapter``) on an SFT split."""
+    from trl import SFTTrainer
+
+    if data.kind != "sft":
+        raise ValueError("heldout_loss needs an SFT dataset")
+    gpu = use_gpu(config)
+    ds = _split(data, split, max_examples)
+    model, tok, _ = _load(config.base_model, adapter, gpu, models_dir)
+    tmp = Path(tempfile.mkdtemp(prefix="am-eval-"))
+    try:
+        args = trl_args("sft", config, tmp, gpu=gpu, has_eval=True)
+        trainer = SFTTrainer(model=model, args=args, train_dataset=ds, eval_dataset=ds, processing_class=tok)
+        ev = trainer.evaluate()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "loss": round(float(ev["eval_loss"]), 4),
+        "mean_token_accuracy": round(float(ev.get("eval_mean_token_accuracy", float("nan"))), 4),
+        "examples": len(ds),
+    }
+
+
+def preference_accuracy(
+    data: FinetuneData,
+    adapter: str | Path,
+    *,
+    reference: str | Path | None = None,
+    config: FinetuneConfig = FinetuneConfig(),
+    split: str = "eval",
+    max_examples: int | None = None,
+    models_dir: Path | None = None,
+) -> dict[str, float]:
+    """``{"reward_accuracy", "reward_margin", "pairs"}`` of ``adapter`` on a DPO split.
+
+    Args:
+        adapter: The policy (base + this adapter).
+        reference: The reference adapter (``None``: the base model).
+    """
+    from peft.utils import load_peft_weights, set_peft_model_state_dict
+    from trl import DPOTrainer
+
+    if data.kind != "dpo":
+        raise ValueError("preference_accuracy needs a DPO dataset")
+    gpu = use_gpu(config)
+    ds = _split(data, split, max_examples)
+    model, tok, folder = _load(config.base_model, adapter, gpu, models_dir)
+    tmp = Path(tempfile.mkdtemp(prefix="am-eval-"))
+    try:
+        args = trl_args("dpo", config, tmp, gpu=gpu, has_eval=True)
+        # DPOTrainer copies the policy adapter to "ref"; replace that copy by the reference.
+        trainer = DPOTrainer(model=model, args=args, train_dataset=ds, eval_dataset=ds, processing_class=tok)
+        peft_model = trainer.model
+        if reference is None:
+            peft_model.delete_adapter("ref")  # no "ref" adapter: TRL disables adapters (the base)
+        else:
+            check_base(reference, folder)
+            set_peft_model_state_dict(peft_model, load_peft_weights(str(reference)), adapter_name="ref")
+        ev = trainer.evaluate()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "reward_accuracy": round(float(ev["eval_rewards/accuracies"]), 4),
+        "reward_margin": round(float(ev["eval_rewards/margins"]), 4),
+        "pairs": len(ds),
+    }
