@@ -78,6 +78,9 @@ def main() -> None:
         path = RESULTS / name
         if not path.exists():
             continue
+        rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+        if tasks is not None and not any(r.get("task") in tasks for r in rows):
+            continue
         print(f"### {title}\n")
         print(results_table_markdown(path, columns=columns, tasks=tasks, provenance=True))
         if tasks == ["lgir_rank_job"]:
