@@ -59,6 +59,12 @@ TABLES = [
         ["rank_resume", "rank_job"],
     ),
     (
+        "Service: match latency and API load test, demo corpus, no LLM (issue 8)",
+        "service.json",
+        ["queries", "p50_ms", "p95_ms", "clients", "requests_per_s", "p99_ms", "errors"],
+        None,
+    ),
+    (
         "Counterfactual gender audit (issue 7)",
         "fairness.json",
         ["n_resumes", "n_changed", "mean_abs_shift", "top10_lists_changed_pct", "gap_female_minus_male"],
