@@ -127,51 +127,49 @@ def split_ids(
     return sorted(ordered[n_eval:]), sorted(ordered[:n_eval])
 
 
+def _leaks(corpus: Corpus, kind: str, ids: Iterable[str], forbid: Sequence[str], message) -> None:
+    """Raise one problem per ``forbid`` split holding some of ``ids`` (``kind``: jobs | resumes)."""
+    if not corpus.splits or not forbid:
+        return
+    members = corpus.splits.get(kind, {})
+    ids = set(ids)
+    problems = []
+    for split in forbid:
+        leak = sorted(ids & set(members.get(split, ())))
+        if leak:
+            shown = ", ".join(leak[:_SHOWN]) + (" ..." if len(leak) > _SHOWN else "")
+            field = "job_id" if kind == "jobs" else "resume_id"
+            problems.append(Problem(corpus.source, None, field, message(len(leak), split, shown)))
+    if problems:
+        raise DataError(problems)
+
+
 def check_leakage(corpus: Corpus, job_ids: Iterable[str], forbid: Sequence[str], what: str) -> None:
     """Refuse ``what`` data that contains jobs of the corpus's ``forbid`` splits.
 
     Raises:
         DataError: one problem per leaking split, naming its jobs.
     """
-    if not corpus.splits or not forbid:
-        return
-    members = corpus.splits.get("jobs", {})
-    ids = set(job_ids)
-    problems = []
-    for split in forbid:
-        leak = sorted(ids & set(members.get(split, ())))
-        if leak:
-            shown = ", ".join(leak[:_SHOWN]) + (" ..." if len(leak) > _SHOWN else "")
-            problems.append(
-                Problem(
-                    corpus.source,
-                    None,
-                    "job_id",
-                    f"leakage: {len(leak)} job(s) of the '{split}' split in the {what} data: {shown}; "
-                    "train only on labels of training jobs",
-                )
-            )
-    if problems:
-        raise DataError(problems)
+    _leaks(
+        corpus,
+        "jobs",
+        job_ids,
+        forbid,
+        lambda n, split, shown: (
+            f"leakage: {n} job(s) of the '{split}' split in the {what} data: {shown}; "
+            "train only on labels of training jobs"
+        ),
+    )
 
 
 def _check_resume_leakage(corpus: Corpus, resume_ids: Iterable[str], forbid: Sequence[str], what: str) -> None:
-    if not corpus.splits or not forbid:
-        return
-    members = corpus.splits.get("resumes", {})
-    ids = set(resume_ids)
-    problems = []
-    for split in forbid:
-        leak = sorted(ids & set(members.get(split, ())))
-        if leak:
-            shown = ", ".join(leak[:_SHOWN]) + (" ..." if len(leak) > _SHOWN else "")
-            problems.append(
-                Problem(
-                    corpus.source, None, "resume_id", f"leakage: {len(leak)} resume(s) of '{split}' in {what}: {shown}"
-                )
-            )
-    if problems:
-        raise DataError(problems)
+    _leaks(
+        corpus,
+        "resumes",
+        resume_ids,
+        forbid,
+        lambda n, split, shown: f"leakage: {n} resume(s) of '{split}' in {what}: {shown}",
+    )
 
 
 # --------------------------------------------------------------------------- result
