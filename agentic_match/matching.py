@@ -230,6 +230,28 @@ class Matcher:
                     )
         return self._indexes[kind]
 
+    def use_encoder(self, encoder: BiEncoder) -> None:
+        """Switch to another encoder (a feedback update's model) without stopping queries.
+
+        The new indexes are built first, with the old encoder still answering; then encoder,
+        indexes and the query-vector cache are swapped together under the model lock, so no
+        query mixes a vector of one model with an index of the other.
+        """
+        from agentic_match.index import build_document_index
+
+        kinds = list(self._indexes)
+        fresh = {}
+        for kind in kinds:
+            docs = self.corpus.resumes if kind == "resume" else self.corpus.jobs
+            fresh[kind] = build_document_index(
+                [docs[i] for i in sorted(docs)], encoder, render_config=encoder.render_config
+            )
+        with self._model_lock:
+            self.encoder = encoder
+            self._explain_config = dataclasses.replace(self.config.explain, render_config=encoder.render_config)
+            self._indexes = fresh
+            self._query_vectors.clear()
+
     def prepare(self, kinds: Sequence[DocKind] = ("resume", "job")) -> Matcher:
         """Build the indexes now (a server calls this so that no request waits for it)."""
         for kind in kinds:
@@ -324,8 +346,9 @@ class Matcher:
 
     def retrieve(self, query: Document, k: int) -> list[tuple[str, float]]:
         """Top-``k`` ``(candidate id, cosine)`` of the other kind, by FAISS."""
-        index = self.index(other_kind(query.kind))
-        vec = self.encode_query(query)
+        with self._model_lock:  # the vector and the index come from the same encoder
+            index = self.index(other_kind(query.kind))
+            vec = self.encode_query(query)
         ids, scores = index.search(vec, k=k)
         return [(d, float(s)) for d, s in zip(ids[0], scores[0])]
 

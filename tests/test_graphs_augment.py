@@ -351,3 +351,28 @@ def test_reverse_direction_augments_resumes(tmp_path, corpus, examples):
     assert len(final["results"]) == 3 and all("## hypothetical job post" in r["text"] for r in rows)
     with pytest.raises(AgenticMatchError, match="all be jobs or all resumes"):
         augment_jobs.inputs_for([resumes[0], corpus.jobs["demo-j-01"]], examples)
+
+
+def test_cli_adapter_selects_the_served_adapter(tmp_path, corpus):
+    """`--adapter NAME` sends every generation to that adapter; a bad value is a clear error."""
+    from typer.testing import CliRunner
+
+    from agentic_match.cli.app import app
+
+    data = tmp_path / "data"
+    write_documents(data / "jobs.jsonl", corpus.jobs.values())
+    write_documents(data / "resumes.jsonl", corpus.resumes.values())
+    write_labels(data / "labels.jsonl", corpus.labels)
+    with FakeLLMServer() as server:
+        server.default = GEN
+        base = ["--set", f"llm.base_url={server.base_url}", "--set", f"cache_dir={tmp_path / 'cache'}"]
+        base += ["--set", f"run_dir={tmp_path / 'runs'}"]
+        files = ["--jobs", str(data / "jobs.jsonl"), "--resumes", str(data / "resumes.jsonl")]
+        files += ["--labels", str(data / "labels.jsonl")]
+        r = CliRunner().invoke(app, [*base, "augment", *files, "--adapter", "hyre-sft"])
+        assert r.exit_code == 0, r.output
+        assert server.requests and {q["model"] for q in server.requests} == {"hyre-sft"}
+        r = CliRunner().invoke(app, [*base, "augment", *files, "--adapter", "hyre-sft=", "--run-id", "x"])
+        assert r.exit_code != 0 and "NAME or NAME=PATH" in str(r.exception)
+    r = CliRunner().invoke(app, ["--set", f"cache_dir={tmp_path / 'cache'}", "augment", *files, "--adapter", "a"])
+    assert r.exit_code != 0 and "needs the adapter's folder" in str(r.exception)

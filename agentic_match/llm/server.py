@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -132,6 +133,7 @@ class ManagedServer:
         self.info: ServerInfo | None = None
         self._proc: subprocess.Popen | None = None
         self._log_file = None
+        self._previous_sigterm: object = None
 
     # -- state file --------------------------------------------------------------------
     def _state_path(self, folder: Path) -> Path:
@@ -202,6 +204,7 @@ class ManagedServer:
             env.setdefault("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True")
         cmd += list(cfg.extra_args)
         self._log_file = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._trap_sigterm()
         self._proc = subprocess.Popen(
             cmd,
             stdout=self._log_file,
@@ -245,6 +248,25 @@ class ManagedServer:
             time.sleep(1.0)
         raise LLMUnavailableError(f"vLLM server not healthy after {timeout_s:.0f}s; see {info.log_path}")
 
+    def _trap_sigterm(self) -> None:
+        # The server runs in its own session (so Ctrl-C in a notebook does not kill it), so
+        # the default SIGTERM action would end this process and orphan it: turn SIGTERM into
+        # SystemExit while we own a server, so ``with`` blocks and ``start()`` clean it up.
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return  # the application installed its own handler; respect it
+
+        def _exit(signum: int, frame: object) -> None:
+            raise SystemExit(128 + signum)
+
+        self._previous_sigterm = signal.signal(signal.SIGTERM, _exit)
+
+    def _restore_sigterm(self) -> None:
+        previous, self._previous_sigterm = self._previous_sigterm, None
+        if previous is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+
     def stop(self) -> None:
         """Shut down a server this object started (a reused one is left running)."""
         proc, self._proc = self._proc, None
@@ -263,6 +285,7 @@ class ManagedServer:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+        self._restore_sigterm()
 
     @property
     def owned(self) -> bool:

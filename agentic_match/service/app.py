@@ -2,7 +2,8 @@
 
 * ``POST /match`` - ranked (optionally reranked, explained) candidates for a job or resume.
 * ``POST /feedback`` - a recruiter's picks, stored as preference pairs.
-* ``GET /feedback/stats`` - pairs stored, and pairs not yet used by a RankPO update.
+* ``GET /feedback/stats`` - pairs stored, pairs not yet used by a RankPO update, and (with a
+  :class:`~agentic_match.service.learning.FeedbackLearner`) the updates the picks triggered.
 * ``GET /health`` - liveness (no key needed; says nothing about the data).
 * ``GET /openapi.json`` - the schema (no key needed). The interactive docs pages are off:
   they load scripts from a CDN, and nothing here reaches the network.
@@ -29,12 +30,14 @@ from agentic_match import __version__
 from agentic_match.errors import AgenticMatchError, LLMUnavailableError
 from agentic_match.feedback_store import FeedbackStore
 from agentic_match.matching import Matcher, MatchResult, QueryNotFoundError
+from agentic_match.service.learning import FeedbackLearner
 from agentic_match.service.models import (
     ErrorBody,
     FeedbackRequest,
     FeedbackResponse,
     FeedbackStats,
     Health,
+    LearningStatus,
     MatchRequest,
 )
 
@@ -54,7 +57,14 @@ def _status_of(error: AgenticMatchError) -> int:
     return 400
 
 
-def create_app(matcher: Matcher, store: FeedbackStore | None, api_key: str, *, title: str = "agentic-match") -> FastAPI:
+def create_app(
+    matcher: Matcher,
+    store: FeedbackStore | None,
+    api_key: str,
+    *,
+    title: str = "agentic-match",
+    learner: FeedbackLearner | None = None,
+) -> FastAPI:
     """The HTTP API over ``matcher`` and the feedback ``store`` (``None``: feedback disabled).
 
     Args:
@@ -62,7 +72,11 @@ def create_app(matcher: Matcher, store: FeedbackStore | None, api_key: str, *, t
         store: Where ``/feedback`` stores pairs.
         api_key: The key every data endpoint requires (must not be empty).
         title: The OpenAPI title.
+        learner: Starts RankPO updates from the stored picks and switches the matcher's
+            encoder (``None``: picks are only stored).
     """
+    if learner is not None and learner.store is not store:
+        raise ValueError("the learner must read the store the API writes to")
     if not api_key:
         raise ValueError("create_app needs a non-empty api_key (the API never runs without one)")
     expected = api_key.encode("utf-8")
@@ -152,7 +166,8 @@ def create_app(matcher: Matcher, store: FeedbackStore | None, api_key: str, *, t
             texts=texts,
             reason=req.note,
         )
-        return FeedbackResponse(pairs_added=added, pairs_total=len(st), new_pairs=st.count_new())
+        update = learner.maybe_start() if learner is not None else None
+        return FeedbackResponse(pairs_added=added, pairs_total=len(st), new_pairs=st.count_new(), update=update)
 
     @app.get(
         "/feedback/stats",
@@ -164,7 +179,10 @@ def create_app(matcher: Matcher, store: FeedbackStore | None, api_key: str, *, t
     def feedback_stats() -> FeedbackStats:
         """How many pairs are stored, and how many a RankPO update has not used yet."""
         st = _store()
-        return FeedbackStats(pairs_total=len(st), new_pairs=st.count_new(), watermark=st.watermark())
+        learning = LearningStatus(**learner.status()) if learner is not None else None
+        return FeedbackStats(
+            pairs_total=len(st), new_pairs=st.count_new(), watermark=st.watermark(), learning=learning
+        )
 
     return app
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -77,6 +77,22 @@ class FeedbackResponse(BaseModel):
     pairs_added: int = Field(description="New preference pairs (picked over shown-but-not-picked)")
     pairs_total: int = Field(description="Pairs in the store")
     new_pairs: int = Field(description="Pairs not yet used by a RankPO update")
+    update: Literal["started", "running"] | None = Field(
+        None, description="A RankPO update this feedback started, or one already running (learning on only)"
+    )
+
+
+class LearningStatus(BaseModel):
+    """The service's RankPO updates from feedback (``agentic-match api --learn``)."""
+
+    running: bool = Field(description="An update is training or evaluating now")
+    threshold: int = Field(description="New pairs that start an update")
+    current_model: str = Field(description="The encoder answering queries")
+    updates: int = Field(description="Updates recorded so far (switched or not)")
+    last_update: dict[str, Any] | None = Field(
+        None, description="This process's last update: pairs, before/after metric, switched"
+    )
+    last_error: str | None = Field(None, description="Why this process's last update failed, if it did")
 
 
 class FeedbackStats(BaseModel):
@@ -85,6 +101,7 @@ class FeedbackStats(BaseModel):
     pairs_total: int
     new_pairs: int = Field(description="Pairs not yet used by a RankPO update")
     watermark: int = Field(description="Sequence number of the last pair used by a RankPO update")
+    learning: LearningStatus | None = Field(None, description="Updates from feedback (None: learning off)")
 
 
 class Health(BaseModel):
