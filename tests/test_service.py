@@ -96,13 +96,13 @@ def test_feedback_is_stored_as_preference_pairs(client, store):
     body = {"query_id": "demo-j-02", "shown_ids": ids, "picked_ids": [ids[2]], "recruiter": "ana"}
     r = client.post("/feedback", json=body, headers=H)
     assert r.status_code == 200, r.text
-    assert r.json() == {"pairs_added": 3, "pairs_total": 3, "new_pairs": 3}
+    assert r.json() == {"pairs_added": 3, "pairs_total": 3, "new_pairs": 3, "update": None}
     assert client.post("/feedback", json=body, headers=H).json()["pairs_added"] == 0  # a retry adds nothing
     pairs = store.pairs()
     assert {(p["passage1_id"], p["passage2_id"]) for p in pairs} == {(ids[2], x) for x in ids if x != ids[2]}
     assert all(p["query_id"] == "demo-j-02" and p["preferred"] == "A" and p["recruiter"] == "ana" for p in pairs)
     stats = client.get("/feedback/stats", headers=H).json()
-    assert stats == {"pairs_total": 3, "new_pairs": 3, "watermark": 0}
+    assert stats == {"pairs_total": 3, "new_pairs": 3, "watermark": 0, "learning": None}
     store.mark_consumed()
     assert client.get("/feedback/stats", headers=H).json()["new_pairs"] == 0
     # Bad feedback: reasons, nothing stored.

@@ -85,11 +85,26 @@ def api(
     query_cache: Annotated[
         int, typer.Option("--query-cache", help="Query vectors remembered by text (0: embed every query).", min=0)
     ] = 4096,
+    learn_threshold: Annotated[
+        int,
+        typer.Option(
+            "--learn-threshold",
+            min=0,
+            help="Learn from feedback: this many new preference pairs start a RankPO update in the background "
+            "(switched to only if dev nDCG@10 holds; needs dev qrels in --data). 0: only store the picks.",
+        ),
+    ] = 0,
+    feedback_dir: Annotated[
+        Optional[Path],
+        typer.Option("--feedback-dir", help="Models and history of the updates (default: <run_dir>/feedback)."),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (match queries and recruiter feedback) until Ctrl-C.
 
     The API key comes from $AGENTIC_MATCH_API_KEY, else a fresh one is generated and
-    printed. The OpenAPI schema is at /openapi.json.
+    printed. The OpenAPI schema is at /openapi.json. With --learn-threshold, recruiters'
+    picks retrain the encoder (RankPO) once enough have come in; a restarted service starts
+    from the last model an update switched to.
     """
     import uvicorn
 
@@ -104,7 +119,20 @@ def api(
         console.print("starting or reusing the LLM server (1-3 minutes on 2 CPU cores on a first start)...")
     with _matcher(data, encoder, reranker, use_llm, query_cache=query_cache) as (matcher, s):
         store = FeedbackStore(feedback_db or Path(s.run_dir) / "feedback.sqlite", corpus=matcher.corpus)
-        app = create_app(matcher, store, key)
+        learner = None
+        if learn_threshold:
+            from agentic_match.pipeline.feedback import FeedbackConfig
+            from agentic_match.service.learning import learner_for
+
+            folder = feedback_dir or Path(s.run_dir) / "feedback"
+            learner = learner_for(
+                matcher, store, folder, encoder or s.encoder, FeedbackConfig(threshold=learn_threshold)
+            )
+            console.print(
+                f"learning from feedback: an update every {learn_threshold} new pairs; "
+                f"model in use {learner.registry.current()} (history in {folder})"
+            )
+        app = create_app(matcher, store, key, learner=learner)
         console.print(
             f"[bold green]serving[/] http://{host}:{port}  ({len(matcher.corpus.resumes)} resumes, "
             f"{len(matcher.corpus.jobs)} jobs; llm={'on' if use_llm else 'off'}, reranker={reranker or 'off'})"
@@ -115,7 +143,12 @@ def api(
             console.print(f"api key: {key}   (send as 'X-API-Key: KEY'; set ${API_KEY_ENV} to choose it)")
         console.print(f"feedback store: {store.path}; schema: http://{host}:{port}/openapi.json")
         # uvicorn stops on SIGINT/SIGTERM and returns, so the LLM server is stopped on the way out.
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        try:
+            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        finally:
+            if learner is not None:
+                console.print("waiting for the running feedback update to finish (it resumes if killed)...")
+                learner.close()
 
 
 def match(

@@ -180,9 +180,7 @@ def create_app(
         """How many pairs are stored, and how many a RankPO update has not used yet."""
         st = _store()
         learning = LearningStatus(**learner.status()) if learner is not None else None
-        return FeedbackStats(
-            pairs_total=len(st), new_pairs=st.count_new(), watermark=st.watermark(), learning=learning
-        )
+        return FeedbackStats(pairs_total=len(st), new_pairs=st.count_new(), watermark=st.watermark(), learning=learning)
 
     return app
 

@@ -17,14 +17,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from agentic_match.data.schema import Corpus
 from agentic_match.feedback_store import FeedbackStore
 from agentic_match.matching import Matcher
-from agentic_match.pipeline.feedback import FeedbackConfig, ModelRegistry, rankpo_update
+from agentic_match.pipeline.feedback import FeedbackConfig, ModelRegistry, default_tasks, rankpo_update
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ class FeedbackLearner:
         store: The feedback store the API writes picks to.
         registry: Which model is current (``<folder>/model.json``) and the update history.
         config: Threshold, tolerance, training settings of an update.
+        tasks: Ranking tasks that judge an update (default: the ``config.eval_split`` qrels
+            of the matcher's corpus; none there is a clear error now, not at the first update).
         update: Replaces :func:`rankpo_update` (same signature; tests inject fakes).
         load_encoder: ``model folder -> BiEncoder`` (default ``BiEncoder.load``).
     """
@@ -48,9 +50,11 @@ class FeedbackLearner:
         registry: ModelRegistry,
         config: FeedbackConfig = FeedbackConfig(),
         *,
+        tasks: Sequence[Any] | None = None,
         update: Callable[..., dict[str, Any] | None] | None = None,
         load_encoder: Callable[[str], Any] | None = None,
     ) -> None:
+        self.tasks = list(tasks) if tasks is not None else default_tasks(matcher.corpus, config.eval_split)
         self.matcher = matcher
         self.store = store
         self.registry = registry
@@ -84,7 +88,7 @@ class FeedbackLearner:
     def _run(self) -> dict[str, Any] | None:
         started = time.monotonic()
         try:
-            result = self._update(self.store, self.registry, self.corpus, self.config)
+            result = self._update(self.store, self.registry, self.corpus, self.config, tasks=self.tasks)
             if result is not None and result.get("switched"):
                 self.matcher.use_encoder(self._encoder(result["current"]))
             if result is not None:
@@ -126,11 +130,16 @@ class FeedbackLearner:
 
 
 def learner_for(
-    matcher: Matcher, store: FeedbackStore, folder: Any, initial_model: str, config: FeedbackConfig
+    matcher: Matcher,
+    store: FeedbackStore,
+    folder: Any,
+    initial_model: str,
+    config: FeedbackConfig,
+    tasks: Sequence[Any] | None = None,
 ) -> FeedbackLearner:
     """A learner whose registry lives in ``folder``; a model switched to earlier is loaded now."""
     registry = ModelRegistry(folder, initial_model)
-    learner = FeedbackLearner(matcher, store, registry, config)
+    learner = FeedbackLearner(matcher, store, registry, config, tasks=tasks)
     current = registry.current()
     if current != initial_model:
         log.info("feedback: resuming with the model of the last switch, %s", current)
