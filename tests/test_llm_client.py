@@ -57,6 +57,9 @@ def test_greedy_requests_go_without_seed(server, tmp_path):
     c.chat(MSG, seed=1)  # another seed is another cache key, even when it is not sent
     assert ["seed" in r for r in server.requests] == [False, True, False]
     assert server.requests[1]["seed"] == 0
+    quiet = make_client(server, tmp_path, send_seed=False)  # how a managed vLLM on CPU is reached
+    quiet.chat(MSG, temperature=0.7, seed=5)
+    assert "seed" not in server.requests[-1] and len(server.requests) == 4
 
 
 def test_structured_output_sends_schema_and_validates(server, tmp_path):

