@@ -171,7 +171,6 @@ class Bench:
         self.notes["subsamples"]["preferences"] = (
             f"{len({p.query_id for p in pairs})} train jobs x {self.a.pref_pairs} pairs "
             f"from the stage-1 top-{self.a.pref_k}"
-            f"from the stage-1 top-{self.a.pref_k}"
         )
         rep = judge_pairs(llm, pairs, self.judge_config, concurrency=self.a.concurrency)
         write_preferences(path, rep.records)

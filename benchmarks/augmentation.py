@@ -115,20 +115,36 @@ def generate(args: argparse.Namespace, corpus: Corpus, users: list[str], work: P
         llm = client_for(settings, info)
         conc = settings.llm.max_concurrency
 
+        stats_file = work / "llm-stats.json"
+        recorded = json.loads(stats_file.read_text()) if stats_file.is_file() else {}
+
         def timed(name: str, fn):
+            # A stage cut short by a dead server is finished by a later run from the cache, so
+            # each stage's generation statistics add up over the runs that generated for it.
             p0, g0 = token_counts(info.root_url)
             t0 = time.perf_counter()
             final = fn()
             wall = time.perf_counter() - t0
             p1, g1 = token_counts(info.root_url)
+            prev = recorded.get(name, {"wall_s": 0.0, "prompt_tokens": 0, "generated_tokens": 0, "runs": 0})
+            if g1 > g0:
+                prev = {
+                    "wall_s": round(prev["wall_s"] + wall, 1),
+                    "prompt_tokens": int(prev["prompt_tokens"] + p1 - p0),
+                    "generated_tokens": int(prev["generated_tokens"] + g1 - g0),
+                    "runs": prev["runs"] + 1,
+                }
+                recorded[name] = prev
+                atomic_write_bytes(stats_file, json.dumps(recorded, indent=1).encode())
             stats = {
-                "wall_s": round(wall, 1),
-                "prompt_tokens": int(p1 - p0),
-                "generated_tokens": int(g1 - g0),
-                "generated_tok_per_s": round((g1 - g0) / wall, 1) if wall > 0 else None,
+                **prev,
+                "generated_tok_per_s": round(prev["generated_tokens"] / prev["wall_s"], 1) if prev["wall_s"] else None,
                 "documents": len(final["results"]),
                 "failures": len(final.get("failures") or {}),
+                "this_run_wall_s": round(wall, 1),
             }
+            if not prev["runs"]:
+                stats["note"] = "generated before llm-stats.json was kept (see hyre_probe for throughput)"
             out["llm"][name] = stats
             _say(f"{name}: {stats}")
             return final
@@ -151,6 +167,9 @@ def generate(args: argparse.Namespace, corpus: Corpus, users: list[str], work: P
             ),
         )
         out["hyre"] = _rows_to_docs(hyre["results"], "job")
+        if args.probe_jobs:
+            out["llm"]["hyre_probe"] = throughput_probe(settings, info, jobs, examples, hcfg, args.probe_jobs, conc)
+            _say(f"hyre_probe: {out['llm']['hyre_probe']}")
         out["hyre_failures"] = hyre.get("failures") or {}
         resumes = [corpus.resumes[u] for u in users]
         inter = interacted_jobs(corpus.interactions, corpus.jobs)
@@ -176,6 +195,42 @@ def generate(args: argparse.Namespace, corpus: Corpus, users: list[str], work: P
             ]
         llm.close()
     return out
+
+
+def throughput_probe(settings, info, jobs, examples, hcfg, n: int, concurrency: int) -> dict[str, Any]:
+    """HyRe for ``n`` jobs again with the cache off: tokens/s and latency of this server now."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from agentic_match.augment.hyre import hyre_document
+    from agentic_match.llm import client_for, token_counts
+
+    probe = client_for(settings, info)
+    probe.cache = None  # measure the server, not the cache
+    sample = random.Random(1).sample(jobs, min(n, len(jobs)))
+    p0, g0 = token_counts(info.root_url)
+    t0 = time.perf_counter()
+    latencies: list[float] = []
+
+    def one(job):
+        t = time.perf_counter()
+        hyre_document(probe, job, examples, hcfg)
+        latencies.append(time.perf_counter() - t)
+
+    with ThreadPoolExecutor(concurrency) as ex:
+        list(ex.map(one, sample))
+    wall = time.perf_counter() - t0
+    p1, g1 = token_counts(info.root_url)
+    probe.close()
+    return {
+        "jobs": len(sample),
+        "concurrency": concurrency,
+        "wall_s": round(wall, 1),
+        "prompt_tokens": int(p1 - p0),
+        "generated_tokens": int(g1 - g0),
+        "generated_tok_per_s": round((g1 - g0) / wall, 1),
+        "s_per_job_p50": round(float(np.median(latencies)), 1),
+        "jobs_per_min": round(60 * len(sample) / wall, 1),
+    }
 
 
 # ---------------------------------------------------------------------------- HyRe ablation
@@ -355,6 +410,9 @@ def main() -> None:
     p.add_argument("--hyre-max-tokens", type=int, default=200)
     p.add_argument("--completion-max-tokens", type=int, default=200)
     p.add_argument("--lgir-users", type=int, default=30, help="test users per interaction group (5 groups)")
+    p.add_argument(
+        "--probe-jobs", type=int, default=32, help="HyRe regenerated without the cache to time the server (0: none)"
+    )
     p.add_argument("--lgir-negatives", type=int, default=20, help="sampled negatives per positive")
     p.add_argument("--batch-size", type=int, default=8, help="documents per graph task")
     p.add_argument("--seed", type=int, default=0)
