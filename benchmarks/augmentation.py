@@ -280,7 +280,10 @@ def ablation(
     jobs = hyre_variants(corpus, generated) if mode == "replace" else generated
     aug = augmented(corpus, jobs)
     infer_mode = "chunk" if mode == "concat-chunk" else "truncate"
-    cfg = ConFitConfig(encoder=args.encoder, epochs=1, batch_size=16, max_seq_length=128, seed=args.seed)
+    # In-batch negatives only, as the retrieval benchmark's ConFit* row (whose model is reused).
+    cfg = ConFitConfig(
+        encoder=args.encoder, epochs=1, batch_size=16, max_seq_length=128, seed=args.seed, negatives="none"
+    )
 
     def score(system: str, enc: Any, c: Corpus, params: dict, t0: float) -> None:
         metrics: dict[str, dict] = {}
