@@ -375,14 +375,13 @@ def lgir(
         for qid, (u, cands) in lists.items():
             s = heads[gan].score(uvecs[u][None, :], np.stack([job_vecs[j] for j in cands]))[0]
             run[qid] = {j: float(x) for j, x in zip(cands, s)}
-        per_q = per_query_scores(qrels, run, LGIR_METRICS)
-        overall = {m: round(100 * float(np.mean([v[m] for v in per_q.values()])), 2) for m in LGIR_METRICS}
+        per_m = per_query_scores(qrels, run, LGIR_METRICS)  # {metric: {query: 0-100}}
+        per_q = {q: {m: per_m[m][q] for m in LGIR_METRICS} for q in per_m[LGIR_METRICS[0]]}
+        overall = {m: round(float(np.mean([v[m] for v in per_q.values()])), 2) for m in LGIR_METRICS}
         by_group = {}
         for g in range(5):
             qs = [q for q in per_q if groups[q.split("|", 1)[0]] == g]
-            by_group[f"group{g + 1}"] = {
-                m: round(100 * float(np.mean([per_q[q][m] for q in qs])), 2) for m in LGIR_METRICS
-            }
+            by_group[f"group{g + 1}"] = {m: round(float(np.mean([per_q[q][m] for q in qs])), 2) for m in LGIR_METRICS}
         rows.append(
             {"system": system, "task": "lgir_rank_job", "metrics": overall, "groups": by_group, "queries": len(per_q)}
         )
