@@ -268,6 +268,11 @@ def choose_hyre_mode(corpus: Corpus, generated: dict[str, Document], encoder_spe
     return best, scores
 
 
+def _train_s(*results: Any) -> float:
+    """Training seconds recorded in the runs' histories (also when this call found them done)."""
+    return round(sum(h.get("train_s", 0.0) for r in results for h in r.history), 1)
+
+
 def ablation(
     args: argparse.Namespace, corpus: Corpus, generated: dict[str, Document], work: Path, rows: list[dict]
 ) -> dict:
@@ -298,12 +303,13 @@ def ablation(
     t0 = time.perf_counter()
     base_dir = Path(args.retrieval_work).expanduser() / "models" / "confit-inbatch"
     res = train_confit(corpus, cfg, base_dir if base_dir.is_dir() else work / "models" / "confit-inbatch")
-    score("confit", BiEncoder.load(res.model_dir), corpus, {"model": str(res.model_dir)}, t0)
+    score("confit", BiEncoder.load(res.model_dir), corpus, {"model": str(res.model_dir), "train_s": _train_s(res)}, t0)
 
     t0 = time.perf_counter()
     res = train_confit(aug, cfg, work / "models" / f"confit-hyre-{mode}")
     hyre_model = res.model_dir
-    score("confit+hyre", BiEncoder.load(hyre_model, mode=infer_mode), aug, {"model": str(hyre_model), "mode": mode}, t0)
+    params = {"model": str(hyre_model), "mode": mode, "train_s": _train_s(res)}
+    score("confit+hyre", BiEncoder.load(hyre_model, mode=infer_mode), aug, params, t0)
 
     t0 = time.perf_counter()
     band_file = Path(args.retrieval_work).expanduser() / "rum-band.json"
@@ -315,7 +321,7 @@ def ablation(
         "confit+hyre+rum",
         BiEncoder.load(results[-1].model_dir, mode=infer_mode),
         aug,
-        {"model": str(results[-1].model_dir), "mode": mode, "band": list(band)},
+        {"model": str(results[-1].model_dir), "mode": mode, "band": list(band), "train_s": _train_s(*results)},
         t0,
     )
     return {"hyre_mode": mode, "hyre_mode_dev_ndcg@10": dev_scores}
