@@ -461,7 +461,7 @@ def main() -> None:
     _say(f"done in {total:.0f}s")
     atomic_write_bytes(work / "notes.json", json.dumps(notes, indent=1, default=str).encode())
     if not args.no_write:
-        cmd = "nice -n 5 python benchmarks/augmentation.py " + " ".join(sys.argv[1:])
+        cmd = "python benchmarks/augmentation.py " + " ".join(sys.argv[1:])
         path = write_results(
             "augmentation", rows, cmd.strip(), total, out_dir=REPO / "benchmarks" / "results", notes=notes
         )
