@@ -345,7 +345,7 @@ def main() -> None:
     path = write_results(
         "fairness",
         rows,
-        command="nice -n 10 python benchmarks/fairness.py " + " ".join(sys.argv[1:]),
+        command="python benchmarks/fairness.py " + " ".join(sys.argv[1:]),
         wall_s=round(wall, 1),
         out_dir=out_dir,
     )

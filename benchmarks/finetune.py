@@ -410,7 +410,7 @@ def main() -> None:
     }
     atomic_write_bytes(run / "rows.json", (json.dumps({"rows": rows, "notes": notes}, indent=2) + "\n").encode())
     if not args.no_write and not args.max_test_jobs:
-        cmd = "nice -n 5 python benchmarks/finetune.py " + " ".join(sys.argv[1:])
+        cmd = "python benchmarks/finetune.py " + " ".join(sys.argv[1:])
         path = write_results("finetune", rows, cmd.strip(), total, out_dir=REPO / "benchmarks" / "results", notes=notes)
         print(results_table_markdown(path))
     else:

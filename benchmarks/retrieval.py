@@ -358,7 +358,7 @@ def main() -> None:
             )
     total = sum(r["wall_s"] for r in rows)
     if not args.no_write:
-        cmd = "nice -n 5 python benchmarks/retrieval.py " + " ".join(
+        cmd = "python benchmarks/retrieval.py " + " ".join(
             a for a in sys.argv[1:] if not a.startswith("--note")
         )
         if args.note:
