@@ -59,7 +59,7 @@ TABLES = [
         ["rank_resume", "rank_job"],
     ),
     (
-        "Service: match latency and API load test, demo corpus, no LLM (issue 8)",
+        "Service: match latency and API load test, demo corpus, SmolLM2-135M on vLLM (issue 8)",
         "service.json",
         ["queries", "p50_ms", "p95_ms", "clients", "requests_per_s", "p99_ms", "errors"],
         None,
