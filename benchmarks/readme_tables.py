@@ -65,6 +65,12 @@ TABLES = [
         None,
     ),
     (
+        "Train pipeline on the public benchmark, SmolLM2-135M on vLLM, test split (issue 8)",
+        "pipeline.json",
+        ["wall_s", "ndcg@10", "recall@10", "recall@100", "mrr@10"],
+        None,
+    ),
+    (
         "Counterfactual gender audit (issue 7)",
         "fairness.json",
         ["n_resumes", "n_changed", "mean_abs_shift", "top10_lists_changed_pct", "gap_female_minus_male"],
