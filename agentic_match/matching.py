@@ -218,17 +218,18 @@ class Matcher:
     def index(self, kind: DocKind) -> VectorIndex:
         """The index of ``kind`` documents (built from the corpus on first use)."""
         if kind not in self._indexes:
-            from agentic_match.index import build_document_index
-
             with self._model_lock:
                 if kind not in self._indexes:
-                    docs = self.corpus.resumes if kind == "resume" else self.corpus.jobs
-                    if not docs:
-                        raise UnavailableError(f"the corpus holds no {kind}s to match against")
-                    self._indexes[kind] = build_document_index(
-                        [docs[i] for i in sorted(docs)], self.encoder, render_config=self.encoder.render_config
-                    )
+                    self._indexes[kind] = self._build_index(kind, self.encoder)
         return self._indexes[kind]
+
+    def _build_index(self, kind: DocKind, encoder: BiEncoder) -> VectorIndex:
+        from agentic_match.index import build_document_index
+
+        docs = self.corpus.resumes if kind == "resume" else self.corpus.jobs
+        if not docs:
+            raise UnavailableError(f"the corpus holds no {kind}s to match against")
+        return build_document_index([docs[i] for i in sorted(docs)], encoder, render_config=encoder.render_config)
 
     def use_encoder(self, encoder: BiEncoder) -> None:
         """Switch to another encoder (a feedback update's model) without stopping queries.
@@ -237,15 +238,7 @@ class Matcher:
         indexes and the query-vector cache are swapped together under the model lock, so no
         query mixes a vector of one model with an index of the other.
         """
-        from agentic_match.index import build_document_index
-
-        kinds = list(self._indexes)
-        fresh = {}
-        for kind in kinds:
-            docs = self.corpus.resumes if kind == "resume" else self.corpus.jobs
-            fresh[kind] = build_document_index(
-                [docs[i] for i in sorted(docs)], encoder, render_config=encoder.render_config
-            )
+        fresh = {kind: self._build_index(kind, encoder) for kind in list(self._indexes)}
         with self._model_lock:
             self.encoder = encoder
             self._explain_config = dataclasses.replace(self.config.explain, render_config=encoder.render_config)
