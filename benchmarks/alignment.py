@@ -46,7 +46,7 @@ from agentic_match.evaluation import evaluate, load_task, write_results  # noqa:
 REPO = Path(__file__).resolve().parents[1]
 
 TASKS = ("rank_resume", "rank_job")
-STAGE1_DIR = Path("~/.cache/agentic-match/bench-retrieval-v2/models").expanduser()
+STAGE1_DIR = Path("~/.cache/agentic-match/bench-retrieval/models").expanduser()
 
 
 def _say(msg: str) -> None:

@@ -410,7 +410,7 @@ def main() -> None:
     p.add_argument("--work", default="~/.cache/agentic-match/bench-augmentation")
     p.add_argument(
         "--retrieval-work",
-        default="~/.cache/agentic-match/bench-retrieval-v2",
+        default="~/.cache/agentic-match/bench-retrieval",
         help="retrieval benchmark work folder: its ConFit* in-batch model and RUM band are reused",
     )
     p.add_argument("--model", default=DEFAULT_MODEL, help="generator spec (GGUF file, HF folder, packaged name)")

@@ -55,13 +55,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 from agentic_match.evaluation.runs import atomic_write_bytes  # noqa: E402
 
 TASKS = ("rank_resume", "rank_job")
 SYSTEMS = ("no-hyre", "base-fewshot", "sft", "sft+dpo")
-CONFIT_MODEL = Path("~/.cache/agentic-match/bench-retrieval-v2/models/confit-rejected/model").expanduser()
+CONFIT_MODEL = Path("~/.cache/agentic-match/bench-retrieval/models/confit-rejected/model").expanduser()
 
 
 def _say(msg: str) -> None:

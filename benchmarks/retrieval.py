@@ -358,9 +358,7 @@ def main() -> None:
             )
     total = sum(r["wall_s"] for r in rows)
     if not args.no_write:
-        cmd = "python benchmarks/retrieval.py " + " ".join(
-            a for a in sys.argv[1:] if not a.startswith("--note")
-        )
+        cmd = "python benchmarks/retrieval.py " + " ".join(a for a in sys.argv[1:] if not a.startswith("--note"))
         if args.note:
             cmd = f"{cmd.strip()}  # {args.note}"
         path = write_results("retrieval", out_rows, cmd.strip(), total, out_dir=REPO / "benchmarks" / "results")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agentic_match.data import (
+    MAX_DOC_CHARS,
     Document,
     Interaction,
     Label,
@@ -155,7 +156,7 @@ def test_over_long_line_is_reported_not_read(tmp_path: Path, monkeypatch: pytest
 
 
 def test_absurd_document_size(tmp_path: Path) -> None:
-    path = jsonl(tmp_path / "r.jsonl", {"id": "huge", "text": "x" * (data_io.MAX_DOC_CHARS + 1)})
+    path = jsonl(tmp_path / "r.jsonl", {"id": "huge", "text": "x" * (MAX_DOC_CHARS + 1)})
     with pytest.raises(DataError) as exc:
         load_documents(path, "resume")
     assert "1,000,001 characters, more than the limit of 1,000,000" in str(exc.value)
@@ -286,9 +287,7 @@ def test_documents_from_dataset_columns() -> None:
 def test_dataset_dict_needs_split() -> None:
     datasets = pytest.importorskip("datasets")
     row = {"id": ["a"], "text": ["t"]}
-    dd = datasets.DatasetDict(
-        {"train": datasets.Dataset.from_dict(row), "test": datasets.Dataset.from_dict(row)}
-    )
+    dd = datasets.DatasetDict({"train": datasets.Dataset.from_dict(row), "test": datasets.Dataset.from_dict(row)})
     with pytest.raises(DataError, match="choose a split"):
         load_documents(dd, "resume")
     assert load_documents(dd, "resume", split="test")[0].id == "a"

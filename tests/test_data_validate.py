@@ -41,7 +41,7 @@ def test_every_problem_is_located(tmp_path: Path) -> None:
         tmp_path / "resumes.jsonl",
         {"id": "r1", "text": "a"},
         {"id": "r1", "text": "b"},
-        b"{\"id\": \"r2\", \"text\": \"\xc3\x28\"}",
+        b'{"id": "r2", "text": "\xc3\x28"}',
         {"id": "r3", "text": ""},
         "{oops",
     )
@@ -106,9 +106,7 @@ def test_benchmark_layout_directory(tmp_path: Path) -> None:
 
 def test_datasets_folder(tmp_path: Path) -> None:
     datasets = pytest.importorskip("datasets")
-    datasets.Dataset.from_dict({"id": ["a", "a"], "text": ["x", "y"]}).save_to_disk(
-        str(tmp_path / "resumes")
-    )
+    datasets.Dataset.from_dict({"id": ["a", "a"], "text": ["x", "y"]}).save_to_disk(str(tmp_path / "resumes"))
     report = validate_paths([tmp_path / "resumes"])
     assert [(p.line, p.field) for p in report.problems] == [(2, "id")]
 

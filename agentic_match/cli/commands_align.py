@@ -118,7 +118,8 @@ def align(
     res = train_align(train, cfg, out, corpus=corpus, held_out=held)
     last = res.history[-1] if res.history else {}
     console.print(
-        f"model -> {res.model_dir}  (alignment {last.get('alignment')}, retention nDCG@10 {last.get('retention_ndcg@10')})"
+        f"model -> {res.model_dir}  (alignment {last.get('alignment')}, "
+        f"retention nDCG@10 {last.get('retention_ndcg@10')})"
     )
 
 

@@ -126,8 +126,7 @@ def _corpus_stats(corpus: Corpus) -> dict[str, Any]:
         out["splits"] = {k: {s: len(ids) for s, ids in v.items()} for k, v in corpus.splits.items()}
     if corpus.qrels:
         out["qrels"] = {
-            k: {"queries": len(q), "judgements": sum(len(d) for d in q.values())}
-            for k, q in corpus.qrels.items()
+            k: {"queries": len(q), "judgements": sum(len(d) for d in q.values())} for k, q in corpus.qrels.items()
         }
     return out
 

@@ -162,9 +162,7 @@ def load_benchmark(root: PathLike, *, on_error: OnError = "raise") -> Corpus:
         for path in sorted((base / "qrels").glob("*.json")):
             value = read_json(path, report)
             if value is not None:
-                qrels[path.stem] = _check_qrels(
-                    str(path), path.stem, value, resumes, jobs, splits, report
-                )
+                qrels[path.stem] = _check_qrels(str(path), path.stem, value, resumes, jobs, splits, report)
 
     interactions: list[Interaction] = []
     if (base / "interactions.jsonl").is_file():

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 from agentic_match.data.readers import is_dataset, raw_rows
 from agentic_match.data.report import (
-    MAX_DOC_CHARS,
     MAX_LINE_BYTES,
     Loaded,
     LoadReport,
@@ -82,6 +81,7 @@ def read_documents(
     split: str | None = None,
 ) -> tuple[str, list[tuple[int, Document]]]:
     check_kind(kind)
+
     def convert(row: dict[str, Any], where: tuple[str, int], strings: bool) -> Any:
         return document_from_row(
             remap(row, id_column, text_column, field_columns),
@@ -203,9 +203,7 @@ def documents_from_dataset(
     )
 
 
-def load_labels(
-    source: PathLike | Any, *, on_error: OnError = "raise", split: str | None = None
-) -> Loaded[Label]:
+def load_labels(source: PathLike | Any, *, on_error: OnError = "raise", split: str | None = None) -> Loaded[Label]:
     """Load ``{"resume_id", "job_id", "label"}`` rows (JSONL, CSV, datasets).
 
     The label must be a finite number: 1/0 for accepted/rejected or a graded relevance.

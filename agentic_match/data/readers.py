@@ -140,9 +140,7 @@ def _csv_rows(path: Path, report: LoadReport, max_line_bytes: int) -> Iterator[t
                         report.add(src, n, None, msg)
                     continue
                 if len(rec) != len(header):
-                    report.add(
-                        src, start, None, f"expected {len(header)} columns, found {len(rec)}"
-                    )
+                    report.add(src, start, None, f"expected {len(header)} columns, found {len(rec)}")
                     continue
                 yield start, dict(zip(header, rec, strict=True))
         except csv.Error as e:
@@ -160,17 +158,13 @@ def _open_dataset(source: Any, split: str | None, name: str) -> Any:
         try:
             source = datasets.load_from_disk(str(source))
         except Exception as e:  # noqa: BLE001 - datasets raises many unrelated types here
-            raise DataError(
-                Problem(name, None, None, f"cannot read as a Hugging Face datasets folder: {e}")
-            ) from None
+            raise DataError(Problem(name, None, None, f"cannot read as a Hugging Face datasets folder: {e}")) from None
     if isinstance(source, dict):  # a DatasetDict
         splits = list(source.keys())
         if split is None and len(splits) == 1:
             split = splits[0]
         if split not in source:
-            raise DataError(
-                Problem(name, None, None, f"choose a split with split=...; found {splits}")
-            )
+            raise DataError(Problem(name, None, None, f"choose a split with split=...; found {splits}"))
         source = source[split]
     return source
 

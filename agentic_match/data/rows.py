@@ -179,9 +179,7 @@ def label_from_row(
         except ValueError:
             problems.append(Problem(path, line, "label", f"not a number: {raw[:40]!r}"))
     elif isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        problems.append(
-            Problem(path, line, "label", f"must be a number, got {type(raw).__name__}")
-        )
+        problems.append(Problem(path, line, "label", f"must be a number, got {type(raw).__name__}"))
     else:
         try:
             value = float(raw)
@@ -195,9 +193,7 @@ def label_from_row(
     return Label(resume_id=pair[0], job_id=pair[1], label=value)
 
 
-def _pair_from_row(
-    row: Mapping[str, Any], where: tuple[str, int | None]
-) -> tuple[str, str] | list[Problem]:
+def _pair_from_row(row: Mapping[str, Any], where: tuple[str, int | None]) -> tuple[str, str] | list[Problem]:
     problems = []
     ids = []
     for key in ("resume_id", "job_id"):

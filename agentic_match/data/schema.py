@@ -38,9 +38,7 @@ class Document:
     @property
     def is_empty(self) -> bool:
         """True when neither the fields nor the text hold any non-blank character."""
-        return not (self.text or "").strip() and not any(
-            (v or "").strip() for v in self.fields.values()
-        )
+        return not (self.text or "").strip() and not any((v or "").strip() for v in self.fields.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,10 +68,7 @@ class ValidationReport:
     def summary(self) -> str:
         """One line: files, valid items, problems."""
         files = len(set(self.rows) | set(self.problems_by_file()))
-        return (
-            f"{files} file(s), {sum(self.counts.values()):,} valid item(s), "
-            f"{len(self.problems):,} problem(s)"
-        )
+        return f"{files} file(s), {sum(self.counts.values()):,} valid item(s), {len(self.problems):,} problem(s)"
 
 
 def kind_from_name(path: str | Path) -> FileKind | None:
@@ -203,4 +200,3 @@ def _validate_dir(path: Path, report: ValidationReport) -> None:
     report._take(corpus.report)
     for src in corpus.report.rows:
         report.kinds[src] = infer_kind(src)
-

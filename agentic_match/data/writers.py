@@ -71,6 +71,4 @@ def write_labels(path: PathLike, labels: Iterable[Label]) -> Path:
 
 def write_interactions(path: PathLike, interactions: Iterable[Interaction]) -> Path:
     """Write interactions as JSON Lines, atomically."""
-    return atomic_write_lines(
-        path, ({"resume_id": x.resume_id, "job_id": x.job_id} for x in interactions)
-    )
+    return atomic_write_lines(path, ({"resume_id": x.resume_id, "job_id": x.job_id} for x in interactions))

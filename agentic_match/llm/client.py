@@ -250,7 +250,8 @@ class LLMClient:
         if (hit := self._lookup(key)) is not None:
             return hit
         try:
-            resp = self._sync.chat.completions.create(model=model, messages=messages, **_on_the_wire(params, self.send_seed))
+            wire = _on_the_wire(params, self.send_seed)
+            resp = self._sync.chat.completions.create(model=model, messages=messages, **wire)
         except openai.OpenAIError as e:
             raise self._wrap_error(e) from e
         c = self._completion(resp)
@@ -276,7 +277,8 @@ class LLMClient:
         sem, client = self._for_loop()
         async with sem:
             try:
-                resp = await client.chat.completions.create(model=model, messages=messages, **_on_the_wire(params, self.send_seed))
+                wire = _on_the_wire(params, self.send_seed)
+                resp = await client.chat.completions.create(model=model, messages=messages, **wire)
             except openai.OpenAIError as e:
                 raise self._wrap_error(e) from e
         c = self._completion(resp)
