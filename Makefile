@@ -20,14 +20,15 @@ install: $(BIN)/python
 demo: install
 	HF_HUB_OFFLINE=1 $(BIN)/agentic-match demo
 
-test: install
+test: install lint
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
 test-all: install
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "slow or not slow"
 
-lint:
-	$(BIN)/ruff check agentic_match graphs finetune prompts tests benchmarks
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) build *.egg-info
