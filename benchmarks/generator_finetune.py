@@ -28,9 +28,12 @@ Every stage is resumable: datasets, adapters (with their own checkpoints), intri
 numbers, generations and rows live in ``--work``/<run>/ (outside the repository), where
 <run> is named after the settings, so a smoke run never mixes with a full one.
 
-    nice -n 5 python benchmarks/finetune.py > ~/.cache/agentic-match/bench-finetune.log 2>&1
-    python benchmarks/finetune.py --max-train-examples 4 --max-dpo-pairs 2 --max-steps 2 --grad-accum 1 \\
+    nice -n 5 python benchmarks/generator_finetune.py > ~/.cache/agentic-match/bench-finetune.log 2>&1
+    python benchmarks/generator_finetune.py --max-train-examples 4 --max-dpo-pairs 2 --max-steps 2 --grad-accum 1 \\
         --max-test-jobs 3 --max-eval-examples 2 --no-write          # smoke run (~30 min on a busy 2-core box)
+
+(The script is not called ``finetune.py``: run as a script, its folder comes first on the
+import path and a ``finetune.py`` there would hide the ``finetune`` package.)
 
 Training uses gradient checkpointing by default here (unlike the library's CPU default) so
 that DPO at 1024 tokens fits in about 4.6 GB; ``--no-gradient-checkpointing`` trades memory
@@ -409,7 +412,7 @@ def main() -> None:
     }
     atomic_write_bytes(run / "rows.json", (json.dumps({"rows": rows, "notes": notes}, indent=2) + "\n").encode())
     if not args.no_write and not args.max_test_jobs:
-        cmd = "python benchmarks/finetune.py " + " ".join(sys.argv[1:])
+        cmd = "python benchmarks/generator_finetune.py " + " ".join(sys.argv[1:])
         path = write_results("finetune", rows, cmd.strip(), total, out_dir=REPO / "benchmarks" / "results", notes=notes)
         print(results_table_markdown(path))
     else:
