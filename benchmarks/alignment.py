@@ -27,9 +27,11 @@ Small configuration (2 shared cores)::
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -56,7 +58,10 @@ def _say(msg: str) -> None:
 def stage1_model(explicit: str | None) -> tuple[str, str]:
     """``(name, folder)`` of the stage-1 encoder: ConFit* + RUM if cached, else in-batch."""
     if explicit:
-        return "given", explicit
+        parts = Path(explicit).parts
+        # .../models/<name>/... -> <name> (e.g. "rum"), else the folder's own name
+        name = parts[parts.index("models") + 1] if "models" in parts[:-1] else Path(explicit).name
+        return f"given-{name}", explicit
     rum = sorted(STAGE1_DIR.glob("rum/*/model")) + sorted(STAGE1_DIR.glob("rum/*/*/model"))
     rum = [p for p in rum if (p / "modules.json").is_file()]
     if rum:
@@ -300,6 +305,41 @@ class Bench:
                 _say(f"rerank {name} {task}: {self.rows[-1]['metrics']}")
 
 
+SECTION_OF_TASK = {
+    "judge_dev_pairs": "judge",
+    "rankpo_tradeoff": "tradeoff",
+    "rank_resume": "rerank",
+    "rank_job": "rerank",
+}
+
+
+def carry_over(rows: list[dict], notes: dict, sections: set[str], previous: Path, command: str) -> list[dict]:
+    """``rows`` plus the previous results file's rows of the sections not run this time.
+
+    A run of some sections (``--sections tradeoff``) must not erase the others' numbers.
+    ``notes["sections_from"]`` records, per section, the command and date that produced its
+    rows; ``notes["carried_args"]`` the earlier run's arguments and subsample notes.
+    """
+    now = {"command": command, "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    notes["sections_from"] = {s: now for s in sorted(sections)}
+    if not previous.is_file():
+        return rows
+    old = json.loads(previous.read_text(encoding="utf-8"))
+    old_from = old.get("notes", {}).get("sections_from", {})
+    old_notes = old.get("notes", {})
+    old_carried = old_notes.get("carried_args", {})
+    kept = [r for r in old["rows"] if SECTION_OF_TASK.get(r["task"]) not in sections]
+    notes["carried_args"] = {}
+    for sec in sorted({SECTION_OF_TASK.get(r["task"]) for r in kept} - {None}):
+        notes["sections_from"][sec] = old_from.get(sec, {"command": old.get("command"), "date": old.get("date")})
+        notes["carried_args"][sec] = old_carried.get(sec) or {
+            "args": old_notes.get("args"),
+            "subsamples": old_notes.get("subsamples"),
+        }
+        _say(f"kept the {sec} rows of {notes['sections_from'][sec]['date']} (section not run now)")
+    return [*kept, *rows]
+
+
 def plot(rows: list[dict], path: Path) -> None:
     """Alignment (x) vs dev retention (y) of each trade-off row, as a PNG (Pillow only)."""
     from PIL import Image, ImageDraw
@@ -423,10 +463,11 @@ def main() -> None:
             body(llm)
     wall = time.perf_counter() - t_start
     bench.notes["args"] = {k: v for k, v in vars(a).items()}
-    out = write_results(
-        "alignment", bench.rows, wall_s=wall, out_dir=REPO / "benchmarks" / "results", notes=bench.notes
-    )
-    plot(bench.rows, REPO / "benchmarks" / "results" / "alignment.png")
+    results_dir = REPO / "benchmarks" / "results"
+    command = "python " + " ".join(sys.argv)
+    rows = carry_over(bench.rows, bench.notes, sections, results_dir / "alignment.json", command)
+    out = write_results("alignment", rows, command, wall_s=wall, out_dir=results_dir, notes=bench.notes)
+    plot(rows, results_dir / "alignment.png")
     _say(f"wrote {out} ({wall:.0f}s)")
 
 

@@ -115,6 +115,15 @@ def test_chat_many_keeps_order_and_bounds_concurrency(server, tmp_path):
     assert all(o.cached for o in outs2) and len(server.requests) == 10
 
 
+def test_chat_many_closes_its_async_client_with_its_loop(server, tmp_path):
+    # Left open, the client is closed later by the GC on the dead loop ("Event loop is closed").
+    c = make_client(server, tmp_path)
+    c.chat_many([[{"role": "user", "content": "a"}], [{"role": "user", "content": "b"}]])
+    assert c._async is None
+    c.chat_many([[{"role": "user", "content": "c"}]])  # a new loop gets a new client
+    assert c._async is None and len(server.requests) == 3
+
+
 def test_prompts_are_redacted_before_sending_and_caching(server, tmp_path):
     from agentic_match.privacy import redact
 

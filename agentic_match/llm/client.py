@@ -266,6 +266,13 @@ class LLMClient:
             self._async = openai.AsyncOpenAI(**self._async_args)
         return self._sem, self._async  # type: ignore[return-value]
 
+    async def _close_loop_client(self) -> None:
+        # The loop of chat_many ends with it: an async client left open would be closed by
+        # the garbage collector on that dead loop ("Event loop is closed" noise).
+        if self._async is not None and self._loop is asyncio.get_running_loop():
+            client, self._async, self._loop = self._async, None, None
+            await client.close()
+
     async def achat(self, messages: Messages, *, model: str | None = None, **sampling: Any) -> Completion:
         """Async :meth:`chat`; at most ``max_concurrency`` requests are in flight."""
         model = model or self.model
@@ -306,7 +313,10 @@ class LLMClient:
             return c
 
         async def run() -> list[Completion]:
-            results = await asyncio.gather(*(one(i, m) for i, m in enumerate(batch)), return_exceptions=True)
+            try:
+                results = await asyncio.gather(*(one(i, m) for i, m in enumerate(batch)), return_exceptions=True)
+            finally:
+                await self._close_loop_client()
             for r in results:
                 if isinstance(r, BaseException):
                     raise r
