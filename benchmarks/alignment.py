@@ -321,6 +321,7 @@ def carry_over(rows: list[dict], notes: dict, sections: set[str], previous: Path
     rows; ``notes["carried_args"]`` the earlier run's arguments and subsample notes.
     """
     now = {"command": command, "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    notes["section_of_task"] = SECTION_OF_TASK
     notes["sections_from"] = {s: now for s in sorted(sections)}
     if not previous.is_file():
         return rows

@@ -285,6 +285,25 @@ def test_write_results_and_markdown(tmp_path: Path) -> None:
         results_table_markdown(tmp_path / "junk.json")
 
 
+def test_markdown_names_the_run_that_produced_kept_rows(tmp_path: Path) -> None:
+    rows = [
+        {"system": "j", "task": "judge_dev_pairs", "metrics": {"agreement": 60.0}},
+        {"system": "t", "task": "rankpo_tradeoff", "metrics": {"alignment": 70.0}},
+    ]
+    notes = {
+        "section_of_task": {"judge_dev_pairs": "judge", "rankpo_tradeoff": "tradeoff"},
+        "sections_from": {
+            "judge": {"command": "python old.py", "date": "2026-01-01"},
+            "tradeoff": {"command": "python new.py", "date": "2026-01-02"},
+        },
+    }
+    path = write_results("x", rows, command="python new.py", wall_s=9.0, out_dir=tmp_path, notes=notes)
+    old = results_table_markdown(path, tasks=["judge_dev_pairs"], provenance=True)
+    new = results_table_markdown(path, tasks=["rankpo_tradeoff"], provenance=True)
+    assert "`python old.py` - 2026-01-01" in old and "wall" not in old
+    assert "`python new.py`" in new and "wall 9 s" in new
+
+
 # ----------------------------------------------------------------------------- CLI
 
 

@@ -146,7 +146,8 @@ def results_table_markdown(
         path: A results file.
         columns: Metric columns to show, in this order (default: every metric, first-seen order).
         tasks: Only rows of these tasks (default: all).
-        provenance: Add a line with the file's command, date and machine under the table.
+        provenance: Add a line with the file's command, date and machine under the table (for
+            rows a partial rerun kept from an earlier run, that run's command and date).
     """
     path = Path(path)
     try:
@@ -171,11 +172,17 @@ def results_table_markdown(
     if provenance:
         m = data.get("machine") or {}
         machine = m if isinstance(m, str) else f"{m.get('cpu')}, {m.get('cores')} cores, {m.get('ram_gib')} GiB"
-        wall = data.get("wall_s")
+        command, date, wall = data.get("command"), data.get("date"), data.get("wall_s")
+        # A benchmark run of some sections keeps the other sections' rows from an earlier run
+        # (notes: section_of_task, sections_from): name the run that produced these rows.
+        notes = data.get("notes") or {}
+        sections = {(notes.get("section_of_task") or {}).get(r.get("task")) for r in rows} - {None}
+        source = (notes.get("sections_from") or {}).get(next(iter(sections))) if len(sections) == 1 else None
+        if source and source.get("command") != command:
+            command, date, wall = source.get("command"), source.get("date"), None
         lines.append("")
         lines.append(
-            f"`{data.get('command')}` - {data.get('date')} - {machine}"
-            + (f" - wall {wall:.0f} s" if isinstance(wall, (int, float)) else "")
+            f"`{command}` - {date} - {machine}" + (f" - wall {wall:.0f} s" if isinstance(wall, (int, float)) else "")
         )
     return "\n".join(lines) + "\n"
 
