@@ -27,6 +27,7 @@ Small configuration (2 shared cores)::
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -266,7 +267,10 @@ class Bench:
         from agentic_match.llm import Completion
 
         if llm is not None and "top_logprobs" in Completion.__dataclass_fields__:
-            rerankers["llm-pyes"] = LLMReranker(llm)
+            # Without the generation cache: the latency measured is the model's, also on a rerun.
+            uncached = copy.copy(llm)
+            uncached.cache = None
+            rerankers["llm-pyes"] = LLMReranker(uncached)
         elif llm is not None:
             self.notes["llm_reranker_skipped"] = "LLMClient returns no logprobs yet (Completion.top_logprobs)"
         first = self.encoder()

@@ -170,6 +170,30 @@ def with_jobs(task, replace: dict):
     )
 
 
+def copy_rows(run: Path, tag: str, examples, hcfg) -> list[dict]:
+    """Per generator, the share of its HyRe texts that copy the few-shot example's answer.
+
+    The same test (``echo_problem`` against the example's rendered answer) that
+    ``hyre_document`` now applies to reject such generations; read from the generated files.
+    """
+    from agentic_match.augment.generation import echo_problem
+    from agentic_match.data import load_documents, render
+    from agentic_match.data.render import RenderConfig
+
+    answers = [render(resume, RenderConfig(max_total_chars=hcfg.example_chars)) for _, resume in examples]
+    rows = []
+    for system in SYSTEMS[1:]:
+        path = run / f"jobs.hyre.{system}{tag}.jsonl"
+        if not path.is_file():
+            continue
+        texts = [d.metadata.get("hyre", {}).get("generated", "") for d in load_documents(path, "job")]
+        texts = [t for t in texts if t]
+        copied = sum(any(echo_problem(t, a, hcfg.max_copied_share) for a in answers) for t in texts)
+        metrics = {"generated": len(texts), "copied_example_pct": round(100 * copied / max(1, len(texts)), 1)}
+        rows.append({"system": system, "task": "hyre_copies_example", "metrics": metrics})
+    return rows
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "benchmark" / "v1"))
@@ -202,9 +226,22 @@ def main() -> None:
     p.add_argument("--dpo-lr", type=float, default=5e-5, help="DPO learning rate")
     p.add_argument("--save-steps", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=8, help="jobs per graph task (generation)")
+    p.add_argument(
+        "--hyre-modes",
+        default="concat,replace",
+        help="how the generated resume enters the job text when ranking: concat (job + resume, the product's "
+        "default; the encoder's 256 tokens often end inside the post) and/or replace (the resume alone: "
+        "isolates the generator's quality)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-write", action="store_true", help="do not write benchmarks/results/finetune.json")
+    p.add_argument(
+        "--copy-report",
+        action="store_true",
+        help="only add the copied-example rows, computed from a finished run's generated files, to the results file",
+    )
     args = p.parse_args()
+    args.hyre_modes = args.hyre_modes.split(",")
     logging.basicConfig(level=logging.WARNING)
     t0 = time.perf_counter()
 
@@ -231,7 +268,9 @@ def main() -> None:
     # reuses them (the encoder filter alone takes minutes on CPU).
     data_keys = ("data", "model", "encoder_model", "filter_encoder", "keep", "max_train_examples", "max_dpo_pairs",
                  "max_eval_examples", "seed")  # fmt: skip
-    sig_parts = {k: v for k, v in vars(args).items() if k not in ("work", "no_write", "batch_size", "max_test_jobs")}
+    # Settings that do not change what is trained or generated:
+    unsigned = ("work", "no_write", "batch_size", "max_test_jobs", "hyre_modes", "copy_report")
+    sig_parts = {k: v for k, v in vars(args).items() if k not in unsigned}
     # The prompt format is part of the data: a code change to the HyRe prompt builds anew.
     probe = hyre_messages(
         Document("p-job", "job", text="job"),
@@ -268,6 +307,23 @@ def main() -> None:
         save_data(limit(dpo, args.max_dpo_pairs, args.max_eval_examples), dpo_dir)
     dpo = load_data(dpo_dir)
     _say(f"SFT {sft.sizes()} DPO {dpo.sizes()}; few-shot pair {[(j.id, r.id) for j, r in sft.examples]}")
+
+    if args.copy_report:
+        tag = f"-jobs{args.max_test_jobs}" if args.max_test_jobs else ""
+        extra = copy_rows(run, tag, sft.examples, data_cfg.hyre)
+        for r in extra:
+            _say(f"{r['system']}: {r['metrics']}")
+        path = REPO / "benchmarks" / "results" / "finetune.json"
+        if not args.no_write and not args.max_test_jobs and path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data["rows"] = [r for r in data["rows"] if r["task"] != "hyre_copies_example"] + extra
+            data.setdefault("notes", {})["copy_report"] = {
+                "command": "python benchmarks/generator_finetune.py " + " ".join(sys.argv[1:]),
+                "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "what": "rows hyre_copies_example added from this run's generated files",
+            }
+            atomic_write_bytes(path, (json.dumps(data, indent=2) + "\n").encode())
+        return
 
     # ---- training (child processes: clean peak memory per stage) -----------------------
     adapters = {"sft": run / "adapters" / "hyre-sft", "sft+dpo": run / "adapters" / "hyre-sft-dpo"}
@@ -357,14 +413,26 @@ def main() -> None:
             _say(f"{system}: {len(final['results'])} generated, {len(final['failures'])} failed (kept as is)")
 
     # ---- downstream ranking ---------------------------------------------------------------
+    from dataclasses import replace as dc_replace
+
+    from agentic_match.augment.hyre import augmented_document
+
     encoder = BiEncoder.load(args.encoder_model)
     rows: list[dict] = []
-    for system in SYSTEMS:
-        replace = generated.get(system, {})
-        for name, task in tasks.items():
-            res = evaluate(encoder, with_jobs(task, replace))
-            rows.append({"system": system, "task": name, "metrics": res.metrics, "queries": len(task.queries)})
-            _say(f"{system:13s} {name:12s} " + " ".join(f"{k}={v:.2f}" for k, v in res.metrics.items()))
+    for mode in args.hyre_modes:
+        for system in SYSTEMS:
+            if system == "no-hyre" and mode != args.hyre_modes[0]:
+                continue  # the same numbers in every mode
+            hyre_cfg = dc_replace(hcfg, mode=mode)
+            replace = {
+                k: augmented_document(corpus.jobs[k], d.metadata.get("hyre", {}).get("generated", ""), hyre_cfg)
+                for k, d in generated.get(system, {}).items()
+            }
+            label = system if system == "no-hyre" else f"{system}/{mode}"
+            for name, task in tasks.items():
+                res = evaluate(encoder, with_jobs(task, replace))
+                rows.append({"system": label, "task": name, "metrics": res.metrics, "queries": len(task.queries)})
+                _say(f"{label:20s} {name:12s} " + " ".join(f"{k}={v:.2f}" for k, v in res.metrics.items()))
 
     for system, loss in intr["loss"].items():
         rows.append({"system": system, "task": "heldout_sft_loss", "metrics": loss})
@@ -389,12 +457,14 @@ def main() -> None:
             }
         )
     rows += gen_rows
+    rows += copy_rows(run, tag, sft.examples, hcfg)
     total = time.perf_counter() - t0
     _say(f"done in {total:.0f}s")
     notes = {
         "protocol": "query-time HyRe only: the ranking encoder is not retrained on augmented jobs; every test job's "
-        "text is job + separator + the generated hypothetical resume (as query in rank_resume, as candidate in "
-        "rank_job); the no-hyre row uses the same encoder on the plain jobs",
+        "text is job + separator + the generated hypothetical resume (system/concat) or the generated resume alone "
+        "(system/replace), as query in rank_resume and as candidate in rank_job; a failed generation keeps the "
+        "plain job; the no-hyre row uses the same encoder on the plain jobs",
         "generator": args.model,
         "encoder": args.encoder_model,
         "train_data": f"train labels only; SFT {sft.sizes()['train']} examples (top {args.keep:.0%} of accepted "

@@ -214,6 +214,20 @@ def test_echoed_job_is_rejected_then_reported(corpus):
     assert outcome.ok
 
 
+def test_copied_few_shot_answer_is_rejected(corpus):
+    job = corpus.jobs["demo-j-01"]
+    ex = pick_examples(corpus, corpus.label_splits["train"], HyReConfig())
+    copied = render(ex[0][1])  # the example's accepted resume, as small models write it for every job
+    out, outcome = hyre_document(ScriptedChat(default=copied), job, ex, policy=GenerationPolicy(attempts=2))
+    assert out is job and "few-shot example's answer" in outcome.problem and outcome.attempts == 2
+    resume = corpus.resumes["demo-r-001"]  # reverse direction: the example's job post is the answer
+    one = GenerationPolicy(attempts=1)
+    out, outcome = hyre_document(ScriptedChat(default=render(ex[0][0])), resume, ex, policy=one)
+    assert out is resume and "few-shot example's answer" in outcome.problem
+    out, outcome = hyre_document(ScriptedChat(default=GOOD), job, ex)
+    assert outcome.ok
+
+
 def test_clean_lists_are_deduplicated(corpus):
     cv = CleanCV(current_title="Engineer", previous_titles=["Engineer", "engineer ", "Developer"])
     assert cleaned_document(corpus.resumes["demo-r-001"], cv).fields["previous_titles"] == "Engineer; Developer"

@@ -107,11 +107,11 @@ def text_problem(text: str, policy: GenerationPolicy = GenerationPolicy()) -> st
     return None
 
 
-def echo_problem(generated: str, source: str, max_share: float = 0.6) -> str | None:
+def echo_problem(generated: str, source: str, max_share: float = 0.6, what: str = "the input") -> str | None:
     """A problem when most lines of ``generated`` are copied verbatim from ``source``.
 
-    Small models often answer by repeating the document they were shown; such an answer
-    adds nothing and would only duplicate the original text.
+    Small models often answer by repeating the document they were shown (``what`` names it
+    in the message); such an answer adds nothing and would only duplicate that text.
     """
     src = {ln.strip().lower() for ln in source.splitlines() if len(ln.strip()) > 3}
     lines = [ln.strip().lower() for ln in generated.splitlines() if len(ln.strip()) > 3]
@@ -119,7 +119,7 @@ def echo_problem(generated: str, source: str, max_share: float = 0.6) -> str | N
         return None
     share = sum(ln in src for ln in lines) / len(lines)
     if share >= max_share:
-        return f"generation repeats the input ({share:.0%} of its lines copied)"
+        return f"generation repeats {what} ({share:.0%} of its lines copied)"
     return None
 
 

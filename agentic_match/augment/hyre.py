@@ -42,7 +42,8 @@ class HyReConfig:
         example_chars: Each few-shot document is cut to this many characters (context budget).
         job_chars: The target job is cut to this many characters.
         max_copied_share: A generation whose lines are at least this share verbatim copies
-            of the target document is rejected and retried (1.0: never).
+            of the target document, or of a few-shot example's answer, is rejected and
+            retried (1.0: never).
     """
 
     n_examples: int = 1
@@ -192,13 +193,20 @@ def hyre_document(
     client, so a rerun sends no request.
     """
     source = render(doc, render_config)
-    outcome = generate_text(
-        llm,
-        messages_for(doc, examples, config, render_config),
-        policy=policy,
-        max_tokens=config.max_tokens,
-        check=lambda text: echo_problem(text, source, config.max_copied_share) if config.max_copied_share < 1 else None,
-    )
+    # Small models also answer with the few-shot example's answer for every job (SmolLM2-135M
+    # did so for most test jobs): the same text appended to every job only blurs them.
+    ex_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.example_chars})
+    answers = [render(job if doc.kind == "resume" else resume, ex_cfg) for job, resume in examples]
+
+    def check(text: str) -> str | None:
+        if config.max_copied_share >= 1:
+            return None
+        problems = [echo_problem(text, source, config.max_copied_share)]
+        problems += [echo_problem(text, a, config.max_copied_share, "a few-shot example's answer") for a in answers]
+        return next((p for p in problems if p), None)
+
+    messages = messages_for(doc, examples, config, render_config)
+    outcome = generate_text(llm, messages, policy=policy, max_tokens=config.max_tokens, check=check)
     if not outcome.ok:
         return doc, outcome
     return augmented_document(doc, outcome.text or "", config, render_config, attempts=outcome.attempts), outcome
