@@ -194,6 +194,19 @@ def copy_rows(run: Path, tag: str, examples, hcfg) -> list[dict]:
     return rows
 
 
+def window_row(encoder_model: str, jobs) -> dict:
+    """How many test posts alone already fill the encoder's window (``concat`` HyRe is then cut)."""
+    from agentic_match.data import render
+    from agentic_match.retrieval.encoder import BiEncoder
+
+    model = BiEncoder.load(encoder_model).model
+    limit = model.max_seq_length
+    lengths = [len(model.tokenizer(render(j))["input_ids"]) for j in jobs]
+    full = sum(n >= limit for n in lengths)
+    metrics = {"jobs": len(jobs), "window_tokens": limit, "posts_filling_window_pct": round(100 * full / len(jobs), 1)}
+    return {"system": "no-hyre", "task": "test_posts", "metrics": metrics}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "benchmark" / "v1"))
@@ -310,17 +323,19 @@ def main() -> None:
 
     if args.copy_report:
         tag = f"-jobs{args.max_test_jobs}" if args.max_test_jobs else ""
-        extra = copy_rows(run, tag, sft.examples, data_cfg.hyre)
+        test_docs = [corpus.jobs[j] for j in corpus.split_ids("job", "test")]
+        extra = [*copy_rows(run, tag, sft.examples, data_cfg.hyre), window_row(args.encoder_model, test_docs)]
         for r in extra:
             _say(f"{r['system']}: {r['metrics']}")
         path = REPO / "benchmarks" / "results" / "finetune.json"
         if not args.no_write and not args.max_test_jobs and path.is_file():
             data = json.loads(path.read_text(encoding="utf-8"))
-            data["rows"] = [r for r in data["rows"] if r["task"] != "hyre_copies_example"] + extra
+            added = {r["task"] for r in extra}
+            data["rows"] = [r for r in data["rows"] if r["task"] not in added] + extra
             data.setdefault("notes", {})["copy_report"] = {
                 "command": "python benchmarks/generator_finetune.py " + " ".join(sys.argv[1:]),
                 "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "what": "rows hyre_copies_example added from this run's generated files",
+                "what": "rows hyre_copies_example and test_posts added from this run's files",
             }
             atomic_write_bytes(path, (json.dumps(data, indent=2) + "\n").encode())
         return
@@ -457,7 +472,7 @@ def main() -> None:
             }
         )
     rows += gen_rows
-    rows += copy_rows(run, tag, sft.examples, hcfg)
+    rows += [*copy_rows(run, tag, sft.examples, hcfg), window_row(args.encoder_model, test_jobs)]
     total = time.perf_counter() - t0
     _say(f"done in {total:.0f}s")
     notes = {

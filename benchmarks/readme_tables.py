@@ -81,8 +81,9 @@ TABLES = [
             "mean_chars",
             "wall_s",
             "copied_example_pct",
+            "posts_filling_window_pct",
         ],
-        ["heldout_sft_loss", "dpo_reward_accuracy", "training", "hyre_generation", "hyre_copies_example"],
+        ["heldout_sft_loss", "dpo_reward_accuracy", "training", "hyre_generation", "hyre_copies_example", "test_posts"],
     ),
     (
         "Service: match latency and API load test, demo corpus, SmolLM2-135M on vLLM (issue 8)",
