@@ -147,3 +147,17 @@ def test_pointwise_mode_has_no_position_to_be_biased_by():
     assert "0.90" in judge_pair(llm, _pair("good", "chef"), cfg).reason
     with pytest.raises(Exception, match="pairwise"):
         JudgeConfig(mode="listwise")
+
+
+def test_pointwise_batch_scores_each_resume_once_per_job():
+    class Counting(FakeScorer):
+        calls = 0
+
+        def chat(self, messages, **kw):
+            Counting.calls += 1
+            return super().chat(messages, **kw)
+
+    pairs = [_pair("good nurse", "chef"), _pair("chef", "close nurse"), _pair("good nurse", "close nurse")]
+    rep = judge_pairs(Counting(), pairs, JudgeConfig(mode="pointwise", tie_margin=0.05), concurrency=4)
+    assert Counting.calls == 3  # three distinct resumes for the one job, not six requests
+    assert [o.preferred for o in rep.outcomes] == ["A", "B", "tie"]

@@ -198,11 +198,13 @@ def _fit_probability(llm: Any, job: str, resume: str, config: JudgeConfig) -> fl
     return p_yes(tops[0]) if tops else None
 
 
-def _judge_pointwise(llm: Any, pair: JudgePair, config: JudgeConfig) -> JudgeOutcome:
+def _judge_pointwise(
+    llm: Any, pair: JudgePair, config: JudgeConfig, fit: Callable[[str, str], float | None] | None = None
+) -> JudgeOutcome:
     if pair.query_kind != "job":
         raise ConfigError("the judge compares two resumes for one job (query_kind='job')")
-    pa = _fit_probability(llm, pair.query, pair.passage1, config)
-    pb = _fit_probability(llm, pair.query, pair.passage2, config)
+    fit = fit or (lambda job, resume: _fit_probability(llm, job, resume, config))
+    pa, pb = fit(pair.query, pair.passage1), fit(pair.query, pair.passage2)
     if pa is None or pb is None:
         return JudgeOutcome(pair, None, problem="no yes/no among the answer's top tokens")
     reason = f"P(fit) {pa:.2f} vs {pb:.2f}"
@@ -241,7 +243,23 @@ def judge_pairs(
     concurrency: int = 8,
     on_done: Callable[[JudgeOutcome], None] | None = None,
 ) -> JudgeReport:
-    """Judge many pairs with ``concurrency`` pairs in flight (threads over the sync client)."""
+    """Judge many pairs with ``concurrency`` requests in flight (threads over the sync client).
+
+    In pointwise mode each (job, resume) is scored once, however many pairs it is in (pairs
+    drawn from one job's top-k share their resumes), then the pairs are decided from those
+    scores.
+    """
+    if config.mode == "pointwise":
+        if any(p.query_kind != "job" for p in pairs):
+            raise ConfigError("the judge compares two resumes for one job (query_kind='job')")
+        unique = list(dict.fromkeys((p.query, d) for p in pairs for d in (p.passage1, p.passage2)))
+        with ThreadPoolExecutor(max(1, concurrency)) as ex:
+            scores = dict(zip(unique, ex.map(lambda k: _fit_probability(llm, k[0], k[1], config), unique)))
+        outcomes = [_judge_pointwise(llm, p, config, fit=lambda q, d: scores[(q, d)]) for p in pairs]
+        for o in outcomes:
+            if on_done is not None:
+                on_done(o)
+        return JudgeReport(outcomes)
     with ThreadPoolExecutor(max(1, concurrency)) as ex:
         futures = [ex.submit(judge_pair, llm, p, config) for p in pairs]
         outcomes = []
