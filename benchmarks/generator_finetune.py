@@ -177,10 +177,10 @@ def copy_rows(run: Path, tag: str, examples, hcfg) -> list[dict]:
     ``hyre_document`` now applies to reject such generations; read from the generated files.
     """
     from agentic_match.augment.generation import echo_problem
-    from agentic_match.data import load_documents, render
-    from agentic_match.data.render import RenderConfig
+    from agentic_match.augment.hyre import few_shot_answers
+    from agentic_match.data import load_documents
 
-    answers = [render(resume, RenderConfig(max_total_chars=hcfg.example_chars)) for _, resume in examples]
+    answers = few_shot_answers("job", examples, hcfg)
     rows = []
     for system in SYSTEMS[1:]:
         path = run / f"jobs.hyre.{system}{tag}.jsonl"

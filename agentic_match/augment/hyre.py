@@ -74,6 +74,22 @@ def pick_examples(
     return [(corpus.jobs[j], corpus.resumes[r]) for j, r in rng.sample(accepted, config.n_examples)]
 
 
+def _example_render_config(config: HyReConfig, render_config: RenderConfig) -> RenderConfig:
+    return RenderConfig(**{**render_config.__dict__, "max_total_chars": config.example_chars})
+
+
+def few_shot_answers(
+    kind: str,
+    examples: Sequence[tuple[Document, Document]],
+    config: HyReConfig = HyReConfig(),
+    render_config: RenderConfig = RenderConfig(),
+) -> list[str]:
+    """The few-shot answers exactly as the generator sees them, for a target of ``kind``:
+    the example resumes for a job, the example job posts for a resume (reverse HyRe)."""
+    cfg = _example_render_config(config, render_config)
+    return [render(job if kind == "resume" else resume, cfg) for job, resume in examples]
+
+
 def _few_shot(
     system: str,
     turn: str,
@@ -89,7 +105,7 @@ def _few_shot(
     # (0.5B) shown an example pair inside one prompt mostly echo the target post back.
     # Example answers are untrusted documents too, so they stay fenced; the model's copy
     # of the fence is removed from its answer (prompts.unfence).
-    ex_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.example_chars})
+    ex_cfg = _example_render_config(config, render_config)
     doc_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.job_chars})
     messages = [{"role": "system", "content": prompts.render(system)}]
     for given, answer in shots:
@@ -195,8 +211,7 @@ def hyre_document(
     source = render(doc, render_config)
     # Small models also answer with the few-shot example's answer for every job (SmolLM2-135M
     # did so for most test jobs): the same text appended to every job only blurs them.
-    ex_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.example_chars})
-    answers = [render(job if doc.kind == "resume" else resume, ex_cfg) for job, resume in examples]
+    answers = few_shot_answers(doc.kind, examples, config, render_config)
 
     def check(text: str) -> str | None:
         if config.max_copied_share >= 1:
