@@ -2,7 +2,7 @@
 
 Layers (each depends only on those above it): the data contract (:mod:`agentic_match.data`),
 models and the LLM runtime (:mod:`agentic_match.models`, :mod:`agentic_match.llm`),
-capabilities (:mod:`agentic_match.retrieval`, :mod:`agentic_match.index`,
+capabilities (:mod:`agentic_match.retrieval`, :mod:`agentic_match.retrieval.index`,
 :mod:`agentic_match.evaluation`), orchestration (the ``graphs`` package) and surfaces (the CLI).
 """
 

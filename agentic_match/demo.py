@@ -9,8 +9,6 @@ they come. Generations are cached, so a rerun is fast.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,7 @@ from rich.table import Table
 from agentic_match.augment.hyre import HyReConfig, augment_job_text, hyre_messages, pick_examples
 from agentic_match.config import Settings
 from agentic_match.data import load_demo, render
+from agentic_match.files import write_json
 
 
 @dataclass
@@ -79,9 +78,7 @@ def run_demo(
             "match": result.match,
             "timings": result.timings,
         }
-        tmp = Path(str(out) + ".tmp")
-        tmp.write_text(json.dumps(payload, indent=1))
-        os.replace(tmp, out)
+        write_json(out, payload)
     return result
 
 
@@ -90,8 +87,8 @@ def _rank(llm, settings: Settings, corpus, job_ids, messages, top_k: int, hyre: 
 
     Returns the encoder and the resume index (step 4 reuses them).
     """
-    from agentic_match.index import build_document_index
     from agentic_match.retrieval.encoder import BiEncoder
+    from agentic_match.retrieval.index import build_document_index
 
     t = time.perf_counter()
     # A mild repetition penalty keeps very small generators out of loops.
@@ -140,8 +137,8 @@ def _match_and_explain(
     """Step 4: the ``match`` graph for one job, with a verified explanation per candidate."""
     from rich.markup import escape
 
-    from agentic_match.explain import ExplainConfig
     from agentic_match.matching import MatchConfig, Matcher
+    from agentic_match.matching.explain import ExplainConfig
     from graphs.match import build_graph, inputs_for, run_match
 
     console.print(

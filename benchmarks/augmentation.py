@@ -58,7 +58,7 @@ from agentic_match.data import document_from_row, load_benchmark  # noqa: E402
 from agentic_match.data.schema import Corpus, Document  # noqa: E402
 from agentic_match.evaluation import evaluate, load_task, results_table_markdown, write_results  # noqa: E402
 from agentic_match.evaluation.metrics import per_query_scores  # noqa: E402
-from agentic_match.evaluation.runs import atomic_write_bytes  # noqa: E402
+from agentic_match.files import atomic_write_bytes  # noqa: E402
 from agentic_match.retrieval.train import ConFitConfig  # noqa: E402
 from graphs import augment_jobs, complete_resumes  # noqa: E402
 from graphs.batching import checkpointer_at, run_graph  # noqa: E402

@@ -59,7 +59,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 
-from agentic_match.evaluation.runs import atomic_write_bytes  # noqa: E402
+from agentic_match.files import atomic_write_bytes  # noqa: E402
 
 TASKS = ("rank_resume", "rank_job")
 SYSTEMS = ("no-hyre", "base-fewshot", "sft", "sft+dpo")

@@ -35,7 +35,7 @@ import numpy as np
 import psutil
 
 from agentic_match.evaluation.results import write_results
-from agentic_match.index import IndexConfig, VectorIndex
+from agentic_match.retrieval.index import IndexConfig, VectorIndex
 
 TARGET_SPEEDUP = 20.0
 TARGET_RECALL = 95.0

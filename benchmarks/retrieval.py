@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 from agentic_match.data import load_benchmark  # noqa: E402
 from agentic_match.evaluation import evaluate, load_task, results_table_markdown, write_results  # noqa: E402
-from agentic_match.evaluation.runs import atomic_write_bytes  # noqa: E402
+from agentic_match.files import atomic_write_bytes  # noqa: E402
 from agentic_match.retrieval.train import ConFitConfig  # noqa: E402
 
 TASKS = ("rank_resume", "rank_job")
@@ -196,7 +196,7 @@ class Bench:
             model.max_seq_length = infer_len
             tmp = out.parent / f".{name}.tmp"
             model.save(str(tmp))
-            from agentic_match.retrieval.encoder import replace_dir
+            from agentic_match.files import replace_dir
 
             replace_dir(tmp, out)
         return BiEncoder.load(out), params

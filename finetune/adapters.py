@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import shutil
 import uuid
 from pathlib import Path
 from typing import Any
 
 from agentic_match.errors import AdapterError
+from agentic_match.files import replace_dir, write_json
 from agentic_match.models import ADAPTER_META_FILE, adapter_base_problem, model_fingerprint, resolve_generator
-from agentic_match.retrieval.encoder import replace_dir
 
 META_FORMAT = 1
 
@@ -50,9 +49,7 @@ def read_meta(adapter: str | Path) -> dict[str, Any]:
 def write_meta(folder: Path, meta: dict[str, Any]) -> None:
     """Write ``adapter_meta.json`` into ``folder`` atomically."""
     path = Path(folder) / ADAPTER_META_FILE
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_json(path, meta)
 
 
 def make_meta(

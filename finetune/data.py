@@ -43,9 +43,9 @@ from agentic_match.augment.hyre import hyre_messages, pick_examples
 from agentic_match.data.render import RenderConfig, render
 from agentic_match.data.schema import Corpus, Document, Label
 from agentic_match.errors import DataError, Problem
+from agentic_match.types import Messages
 from finetune.config import DataConfig
 
-Messages = list[dict[str, str]]
 Scorer = Callable[[Sequence[tuple[Document, Document]]], Sequence[float]]
 """Scores (job, resume) pairs; higher is a better match (an encoder's cosine)."""
 
@@ -800,7 +800,7 @@ def save_data(data: FinetuneData, folder: str | Path) -> Path:
     import uuid
 
     from agentic_match.data import document_to_row
-    from agentic_match.retrieval.encoder import replace_dir
+    from agentic_match.files import replace_dir
 
     out = Path(folder)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from agentic_match.errors import AdapterError
+from agentic_match.files import write_json
 from finetune.adapters import adapter_fingerprint, read_meta
 
 ACTIVE_FILE = "active.json"
@@ -114,7 +113,5 @@ def switch_adapter(
         "previous": previous,
     }
     path = reg / ACTIVE_FILE
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_json(path, record)
     return record

@@ -16,10 +16,8 @@ the result is one adapter (SFT + DPO) that vLLM serves on the base model.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 import resource
 import shutil
 import statistics
@@ -30,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from agentic_match.errors import AdapterError, ConfigError
+from agentic_match.files import digest, write_json
 from agentic_match.models import model_fingerprint, resolve_generator
 from finetune.adapters import adapter_fingerprint, check_base, is_adapter, make_meta, read_meta, write_meta
 from finetune.config import FinetuneConfig
@@ -198,15 +197,8 @@ def _claim_work(work: Path, run_id: str, identity: dict[str, Any], force: bool) 
     elif work.exists() and force:
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
-    tmp = work / f".{RUN_FILE}.tmp"
-    tmp.write_text(json.dumps({"run_id": run_id, **identity}, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, run_file)
+    write_json(run_file, {"run_id": run_id, **identity})
 
-
-def config_digest(obj: Any) -> str:
-    """Short stable hash of a JSON-able run identity (as ``agentic_match.retrieval.train``'s,
-    without importing torch before the cheap checks)."""
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def _finished_run(out: Path) -> str | None:
@@ -257,7 +249,7 @@ def _run(
         "base_fingerprint": base_fp,
         "parent": parent,
     }
-    run_id = config_digest(identity)
+    run_id = digest(identity)
     if not force and is_adapter(out) and _finished_run(out) == run_id:
         # The same run already finished (a pipeline resumed after its last checkpoint).
         return TrainResult(out, read_meta(out), None)
@@ -343,7 +335,7 @@ def _run(
         parent=parent,
     )
     write_meta(final, meta)
-    from agentic_match.retrieval.encoder import replace_dir
+    from agentic_match.files import replace_dir
 
     out.parent.mkdir(parents=True, exist_ok=True)
     replace_dir(final, out)

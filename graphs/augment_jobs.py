@@ -30,13 +30,13 @@ from agentic_match.augment.hyre import HyReConfig, hyre_document
 from agentic_match.data.render import RenderConfig
 from agentic_match.data.schema import DocKind, Document
 from agentic_match.errors import DataError
+from agentic_match.files import digest
 from graphs.batching import (
     DEFAULT_RETRY,
     BatchTask,
     check_fingerprint,
     check_unique_ids,
     doc_of,
-    input_fingerprint,
     merge_dicts,
     plan_sends,
     rows_of,
@@ -112,17 +112,17 @@ def build_graph(
     ``adapter`` names a LoRA adapter served beside the base model (``agentic-match serve
     --adapter NAME=PATH``): every generation of the run then uses it instead of the base.
     """
-    settings_key = input_fingerprint(config.__dict__, policy.__dict__, render_config.fingerprint())
+    settings_key = digest(config.__dict__, policy.__dict__, render_config.fingerprint())
     if adapter:
         # Another generator: a run id reused with another adapter is refused, not mixed.
-        settings_key = input_fingerprint(settings_key, adapter)
+        settings_key = digest(settings_key, adapter)
         llm = bind_model(llm, adapter)
 
     def prepare(state: AugmentState) -> dict:
         check_unique_ids(state["docs"], "augment_jobs input")
         if not state.get("examples"):
             raise DataError("augment_jobs needs at least one few-shot example pair (examples)")
-        fp = input_fingerprint(state["docs"], state["examples"], state.get("kind", "job"), settings_key)
+        fp = digest(state["docs"], state["examples"], state.get("kind", "job"), settings_key)
         check_fingerprint(state, fp)
         get_stream_writer()(
             {"event": "start", "documents": len(state["docs"]), "done": len(state.get("results") or {})}

@@ -15,8 +15,6 @@ cache.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,11 +62,6 @@ def doc_of(row: dict, kind: DocKind, where: str = "<state>") -> Document:
         raise DataError(doc)
     return doc
 
-
-def input_fingerprint(*parts: Any) -> str:
-    """A short hash of a run's input, so a run id reused for other input is detected."""
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
 def check_fingerprint(state: dict, fingerprint: str) -> None:
@@ -131,7 +124,7 @@ def write_outputs(state: dict, kind: DocKind, failure_note: str) -> dict:
     path = write_documents(out, docs)
     fail_path = failures_path(path)
     if failures:
-        from agentic_match.data.writers import atomic_write_lines
+        from agentic_match.files import atomic_write_lines
 
         atomic_write_lines(fail_path, ({"id": k, "problem": v} for k, v in sorted(failures.items())))
     else:

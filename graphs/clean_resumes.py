@@ -21,13 +21,13 @@ from agentic_match.augment.esco import EscoStandardizer, standardize_documents
 from agentic_match.augment.generation import ChatModel, GenerationPolicy
 from agentic_match.data.render import RenderConfig
 from agentic_match.data.schema import Document
+from agentic_match.files import digest
 from graphs.batching import (
     DEFAULT_RETRY,
     BatchTask,
     check_fingerprint,
     check_unique_ids,
     doc_of,
-    input_fingerprint,
     merge_dicts,
     plan_sends,
     rows_of,
@@ -77,11 +77,11 @@ def build_graph(
     With ``esco``, each cleaned resume's current title is also mapped to its nearest ESCO
     occupation and that occupation's skills (``metadata["esco"]``).
     """
-    settings_key = input_fingerprint(config.__dict__, policy.__dict__, render_config.fingerprint(), esco is not None)
+    settings_key = digest(config.__dict__, policy.__dict__, render_config.fingerprint(), esco is not None)
 
     def prepare(state: CleanState) -> dict:
         check_unique_ids(state["docs"], "clean_resumes input")
-        fp = input_fingerprint(state["docs"], settings_key)
+        fp = digest(state["docs"], settings_key)
         check_fingerprint(state, fp)
         get_stream_writer()(
             {"event": "start", "documents": len(state["docs"]), "done": len(state.get("results") or {})}

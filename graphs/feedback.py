@@ -10,11 +10,11 @@ resumes for the job with that model; ``ask`` pauses the graph with
 :func:`langgraph.types.interrupt` and the shortlist as payload, and resumes with the picked
 ids (``Command(resume=["r-7", "r-3"])`` or ``{"picked": [...], "recruiter": "ana"}``); an
 answer naming a candidate that was not shown is refused and asked again. ``record`` turns
-the picks into preference pairs in the :class:`~agentic_match.feedback_store.FeedbackStore`
+the picks into preference pairs in the :class:`~agentic_match.feedback.store.FeedbackStore`
 (each pick preferred over each shown candidate not picked); when the pairs not yet used
 reach ``threshold``, ``update`` runs a RankPO update from the current model and switches to
 it only if the before/after evaluation loses at most ``tolerance``
-(:func:`agentic_match.pipeline.feedback.rankpo_update`).
+(:func:`agentic_match.feedback.update.rankpo_update`).
 
 With a SQLite checkpointer the pause survives the process: another process (the CLI's
 ``feedback pick``, a web handler) builds the graph on the same checkpoint file and resumes
@@ -46,9 +46,9 @@ from langgraph.types import interrupt
 
 from agentic_match.data.schema import Corpus, Document
 from agentic_match.errors import ConfigError, DataError, Problem
-from agentic_match.pipeline.feedback import FeedbackConfig, ModelRegistry, rankpo_update
-from agentic_match.pipeline.runfolder import read_json, write_json
-from agentic_match.retrieval.ranker import Ranker
+from agentic_match.evaluation.ranker import Ranker
+from agentic_match.feedback.update import FeedbackConfig, ModelRegistry, rankpo_update
+from agentic_match.files import read_json, write_json
 
 MANIFEST_FILE = "feedback.json"
 STORE_FILE = "store.sqlite"
@@ -123,7 +123,7 @@ def build_graph(
     """The compiled ``feedback`` graph.
 
     Args:
-        store: A :class:`~agentic_match.feedback_store.FeedbackStore` (texts from ``corpus``).
+        store: A :class:`~agentic_match.feedback.store.FeedbackStore` (texts from ``corpus``).
         corpus: Jobs and resumes (the shortlist is drawn from its resumes).
         registry: Which model is current; updates switch it.
         config: ``k``, ``threshold``, ``tolerance`` and the update's training settings.
@@ -259,7 +259,7 @@ def open_feedback(
     ones; another ``data`` than the recorded one is refused. With ``write=False`` nothing is
     written until the graph first uses the store (a graph factory must not touch the disk).
     """
-    from agentic_match.feedback_store import FeedbackStore
+    from agentic_match.feedback.store import FeedbackStore
     from agentic_match.pipeline.steps import load_data
 
     folder = Path(folder)

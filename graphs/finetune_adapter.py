@@ -37,12 +37,13 @@ from langgraph.graph import END, START, StateGraph
 
 from agentic_match.data.schema import Corpus
 from agentic_match.errors import AgenticMatchError
+from agentic_match.files import digest
 from finetune import data as ft_data
 from finetune import evaluate as ft_eval
 from finetune import serving as ft_serving
 from finetune import trainer as ft_trainer
 from finetune.config import DataConfig, FinetuneConfig
-from graphs.batching import check_fingerprint, input_fingerprint
+from graphs.batching import check_fingerprint
 
 
 class FinetuneState(TypedDict, total=False):
@@ -176,13 +177,13 @@ def build_graph(
         checkpointer: LangGraph checkpointer (a finished stage is not rerun on resume).
     """
     ops = ops or FinetuneOps()
-    settings_key = input_fingerprint(data_config.to_dict(), config.identity())
+    settings_key = digest(data_config.to_dict(), config.identity())
 
     def say(**event: Any) -> None:
         get_stream_writer()(event)
 
     def prepare(state: FinetuneState) -> dict:
-        fp = input_fingerprint(
+        fp = digest(
             {k: state.get(k) for k in ("data", "task", "stages", "encoder", "eval_split")}, settings_key
         )
         check_fingerprint({**state, "results": state.get("datasets")}, fp)

@@ -30,13 +30,13 @@ from langgraph.types import RetryPolicy
 
 from agentic_match.align.judge import JudgeConfig, JudgePair, StructuredModel, judge_pair
 from agentic_match.align.preferences import preference_record, write_preferences
+from agentic_match.files import digest
 from graphs.batching import (
     DEFAULT_RETRY,
     BatchTask,
     check_fingerprint,
     check_unique_ids,
     failures_path,
-    input_fingerprint,
     merge_dicts,
     plan_sends,
 )
@@ -79,11 +79,11 @@ def build_graph(
     checkpointer: Any = None,
 ):
     """The compiled ``judge_pairs`` graph over the injected client and judge settings."""
-    settings_key = input_fingerprint(config.__dict__)
+    settings_key = digest(config.__dict__)
 
     def prepare(state: JudgeState) -> dict:
         check_unique_ids(state["docs"], "judge_pairs input")
-        fp = input_fingerprint(state["docs"], settings_key)
+        fp = digest(state["docs"], settings_key)
         check_fingerprint(state, fp)
         get_stream_writer()({"event": "start", "pairs": len(state["docs"]), "done": len(state.get("results") or {})})
         return {"fingerprint": fp}
@@ -128,7 +128,7 @@ def build_graph(
             path = write_preferences(state["output_path"], records)
             fail_path = failures_path(path)
             if failures:
-                from agentic_match.data.writers import atomic_write_lines
+                from agentic_match.files import atomic_write_lines
 
                 atomic_write_lines(fail_path, ({"id": k, "problem": v} for k, v in sorted(failures.items())))
             else:

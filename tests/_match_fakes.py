@@ -8,7 +8,7 @@ import threading
 from agentic_match.augment.completion import CompletionOutput
 from agentic_match.data import Corpus, load_demo
 from agentic_match.errors import LLMUnavailableError
-from agentic_match.explain import ExplanationOutput
+from agentic_match.matching.explain import ExplanationOutput
 
 _RESUME_BLOCK = re.compile(r'<document type="resume">\n(.*?)\n</document>', re.DOTALL)
 FABRICATED = "twelve years as chief surgeon at a famous hospital"

@@ -12,7 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from agentic_match.cli import commands_data
+from agentic_match.cli import data
 from agentic_match.data import demo_dir
 
 from .test_data_io import jsonl
@@ -26,7 +26,7 @@ def _app() -> typer.Typer:
     def _root() -> None:
         pass
 
-    commands_data.register(app)
+    data.register(app)
     return app
 
 

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
+from tools.build_demo import INJECTION_LINES, SOURCE
+from tools.build_demo import write as write_demo
 
 from agentic_match.data import (
     MAX_DOC_CHARS,
@@ -28,8 +30,6 @@ from agentic_match.data import (
     write_labels,
 )
 from agentic_match.data import io as data_io
-from agentic_match.data.demo_build import INJECTION_LINES, SOURCE
-from agentic_match.data.demo_build import write as write_demo
 from agentic_match.errors import DataError
 
 

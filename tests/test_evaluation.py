@@ -327,12 +327,12 @@ def _benchmark_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cli_app():
-    from agentic_match.cli import commands_index
+    from agentic_match.cli import index
     from agentic_match.cli.app import app
 
-    # The lead wires commands_index into the root app; register it here until then.
+    # The lead wires index into the root app; register it here until then.
     if not any(g.name == "index" for g in app.registered_groups):
-        commands_index.register(app)
+        index.register(app)
     return app
 
 

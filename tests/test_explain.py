@@ -9,7 +9,7 @@ import pytest
 
 from agentic_match.data import Document, render
 from agentic_match.errors import StructuredOutputError
-from agentic_match.explain import (
+from agentic_match.matching.explain import (
     ExplainConfig,
     Explanation,
     ExplanationOutput,

@@ -7,7 +7,7 @@ import json
 import typer
 from typer.testing import CliRunner
 
-from agentic_match.cli.commands_audit import register
+from agentic_match.cli.fairness import register
 
 
 def _app() -> typer.Typer:

@@ -15,8 +15,8 @@ from langgraph.types import Command
 
 from agentic_match.errors import DataError
 from agentic_match.evaluation.tasks import RankingTask
-from agentic_match.feedback_store import FeedbackStore
-from agentic_match.pipeline.feedback import FeedbackConfig, ModelRegistry, rankpo_update
+from agentic_match.feedback.store import FeedbackStore
+from agentic_match.feedback.update import FeedbackConfig, ModelRegistry, rankpo_update
 from graphs.batching import checkpointer_at
 from graphs.feedback import build_graph, inputs_for, parse_answer
 from tests._retrieval_toy import TOPICS, toy_corpus

@@ -12,7 +12,7 @@ import pytest
 from agentic_match.data.render import RenderConfig
 from agentic_match.data.schema import Document
 from agentic_match.errors import AgenticMatchError, ConfigError
-from agentic_match.index import (
+from agentic_match.retrieval.index import (
     IndexConfig,
     IndexMismatchError,
     VectorIndex,

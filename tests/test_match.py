@@ -11,9 +11,9 @@ import pytest
 
 from agentic_match.data import Document, render
 from agentic_match.errors import ConfigError
-from agentic_match.index import IndexMismatchError, VectorIndex
 from agentic_match.matching import MatchConfig, Matcher, QueryNotFoundError, UnavailableError
 from agentic_match.retrieval.encoder import BiEncoder
+from agentic_match.retrieval.index import IndexMismatchError, VectorIndex
 from tests._match_fakes import FABRICATED, FakeLLM, small_corpus
 
 

@@ -12,9 +12,9 @@ import pytest
 from agentic_match.augment.hyre import HyReConfig
 from agentic_match.config import load_settings
 from agentic_match.data import render
-from agentic_match.explain import ExplainConfig
 from agentic_match.llm import open_llm
 from agentic_match.matching import MatchConfig, Matcher
+from agentic_match.matching.explain import ExplainConfig
 from agentic_match.retrieval.encoder import BiEncoder
 from graphs.match import build_graph, inputs_for, run_match
 from tests._match_fakes import small_corpus

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from agentic_match.feedback_store import FeedbackStore
+from agentic_match.feedback.store import FeedbackStore
 from agentic_match.matching import MatchConfig, Matcher
 from agentic_match.retrieval.encoder import BiEncoder
 from agentic_match.service import create_app

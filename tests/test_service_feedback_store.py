@@ -9,7 +9,7 @@ import pytest
 from agentic_match.align.preferences import load_preferences, record_problems
 from agentic_match.data import Corpus, Document
 from agentic_match.errors import DataError
-from agentic_match.feedback_store import FeedbackStore
+from agentic_match.feedback.store import FeedbackStore
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agentic_match.evaluation.tasks import RankingTask
-from agentic_match.feedback_store import FeedbackStore
+from agentic_match.feedback.learner import FeedbackLearner, learner_for
+from agentic_match.feedback.store import FeedbackStore
+from agentic_match.feedback.update import FeedbackConfig, ModelRegistry
 from agentic_match.matching import MatchConfig, Matcher
-from agentic_match.pipeline.feedback import FeedbackConfig, ModelRegistry
 from agentic_match.retrieval.encoder import BiEncoder
 from agentic_match.service import create_app
-from agentic_match.service.learning import FeedbackLearner, learner_for
 from tests._match_fakes import FakeLLM, small_corpus
 from tests._retrieval_toy import TOPICS, toy_corpus
 

@@ -24,7 +24,7 @@ from agentic_match.align.preferences import preference_record
 from agentic_match.data.render import RenderConfig, render
 from agentic_match.data.schema import Corpus, DocKind
 from agentic_match.errors import ConfigError, StructuredOutputError
-from agentic_match.retrieval.ranker import Ranker
+from agentic_match.evaluation.ranker import Ranker
 
 T = TypeVar("T", bound=BaseModel)
 REASON_MAX_CHARS = 200

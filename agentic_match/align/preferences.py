@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agentic_match.data.schema import Corpus, DocKind
-from agentic_match.data.writers import atomic_write_lines
 from agentic_match.errors import DataError, Problem
+from agentic_match.files import atomic_write_lines
 
 REQUIRED_FIELDS: tuple[str, ...] = (
     "query_id",

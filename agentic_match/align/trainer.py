@@ -36,11 +36,11 @@ import numpy as np
 from agentic_match.align.preferences import Preference
 from agentic_match.data.schema import Corpus
 from agentic_match.errors import ConfigError, DataError
-from agentic_match.retrieval.encoder import BiEncoder, EncoderSettings, replace_dir
+from agentic_match.files import digest, replace_dir
+from agentic_match.retrieval.encoder import BiEncoder, EncoderSettings
 from agentic_match.retrieval.train import (
     CONFIG_FILE,
     TrainResult,
-    config_digest,
     dev_score,
     set_seed,
     to_device,
@@ -256,7 +256,7 @@ def train_align(
         "config": config.to_dict(),
         "base_fingerprint": model_fingerprint(base_folder),
         "reference_fingerprint": model_fingerprint(ref_folder) if config.method == "rankpo" else None,
-        "preferences_digest": config_digest(
+        "preferences_digest": digest(
             [[p.query_id, p.chosen_id, p.rejected_id, p.query, p.chosen, p.rejected] for p in prefs]
         ),
     }
@@ -294,7 +294,7 @@ def train_align(
             margins = reference_margins(ref, prefs)
             del ref, ref_model
     out_dir.mkdir(parents=True, exist_ok=True)
-    from agentic_match.evaluation.runs import atomic_write_bytes
+    from agentic_match.files import atomic_write_bytes
 
     if not cfg_path.is_file():
         atomic_write_bytes(cfg_path, json.dumps(identity, indent=2).encode("utf-8"))

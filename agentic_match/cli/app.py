@@ -7,7 +7,20 @@ from typing import Annotated, Optional
 
 import typer
 
-from agentic_match.config import Settings, load_settings
+from agentic_match.cli import (
+    align,
+    augment,
+    core,
+    data,
+    fairness,
+    feedback,
+    finetune,
+    index,
+    pipeline,
+    retrieval,
+    service,
+)
+from agentic_match.cli.context import state
 
 app = typer.Typer(
     name="agentic-match",
@@ -18,58 +31,17 @@ app = typer.Typer(
 )
 
 
-class _State:
-    config: Optional[Path] = None
-    overrides: list[str] = []
-
-
-state = _State()
-
-
-def settings() -> Settings:
-    """The layered settings for the current invocation."""
-    return load_settings(state.config, state.overrides)
-
-
 @app.callback()
 def _root(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="TOML config file.")] = None,
     set_: Annotated[
-        list[str],
+        Optional[list[str]],
         typer.Option("--set", help="Override a setting: --set llm.max_concurrency=8 (repeatable)."),
-    ] = [],
+    ] = None,
 ) -> None:
     state.config = config
-    state.overrides = list(set_)
+    state.overrides = list(set_ or [])
 
 
-def _register() -> None:
-    from agentic_match.cli import (
-        commands_align,
-        commands_audit,
-        commands_augment,
-        commands_core,
-        commands_data,
-        commands_finetune,
-        commands_index,
-        commands_pipeline,
-        commands_retrieval,
-        commands_service,
-    )
-
-    for group in (
-        commands_core,
-        commands_data,
-        commands_retrieval,
-        commands_index,
-        commands_augment,
-        commands_audit,
-        commands_align,
-        commands_finetune,
-        commands_pipeline,
-        commands_service,
-    ):
-        group.register(app)
-
-
-_register()
+for _group in (core, data, retrieval, index, augment, fairness, align, finetune, pipeline, feedback, service):
+    _group.register(app)

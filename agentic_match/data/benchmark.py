@@ -203,8 +203,6 @@ def load_demo() -> Corpus:
     split of each labelled pair, and graded ``qrels`` (``"<split>_rank_resume"`` /
     ``"<split>_rank_job"``: 2 same family, 1 related family) for ``dev`` and ``test``.
     """
-    from agentic_match.data.demo_build import RELATED_FAMILIES
-
     base = resources.files("agentic_match.data") / "demo"
     with ExitStack() as stack:
         paths = [stack.enter_context(resources.as_file(base / n)) for n in DEMO_FILES]
@@ -227,7 +225,7 @@ def load_demo() -> Corpus:
         rf, jf = resume.metadata.get("family"), job.metadata.get("family")
         if rf == jf:
             return 2
-        return 1 if frozenset((rf, jf)) in RELATED_FAMILIES else 0
+        return 1 if rf in job.metadata.get("related", ()) else 0
 
     for split in ("dev", "test"):
         res = [corpus.resumes[i] for i in corpus.splits["resumes"].get(split, [])]

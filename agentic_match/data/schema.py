@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from agentic_match.types import Qrels  # re-exported: part of the data contract
+
 if TYPE_CHECKING:
     from agentic_match.data.report import LoadReport
 
@@ -61,8 +63,6 @@ class Interaction:
     job_id: str
 
 
-Qrels = dict[str, dict[str, int]]
-"""``{query_id: {doc_id: grade}}``; unlisted documents are non-relevant."""
 
 
 @dataclass(slots=True)

@@ -25,10 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from agentic_match.data.schema import Qrels
 from agentic_match.errors import AgenticMatchError
-
-Run = Mapping[str, Mapping[str, float]]
+from agentic_match.types import Qrels, Run
 
 DEFAULT_METRICS: tuple[str, ...] = ("ndcg@10", "recall@10", "recall@100", "map@100", "mrr@10")
 """What the benchmark README asks to report."""

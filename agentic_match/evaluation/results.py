@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from agentic_match.errors import DataError
-from agentic_match.evaluation.runs import atomic_write_bytes
+from agentic_match.files import atomic_write_bytes
 
 
 def _version(*dists: str) -> str | None:

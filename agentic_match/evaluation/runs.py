@@ -9,42 +9,15 @@ from __future__ import annotations
 import gzip
 import heapq
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from agentic_match.errors import DataError
-
-Run = dict[str, dict[str, float]]
-"""``{query_id: {doc_id: score}}``; higher scores rank first."""
+from agentic_match.files import atomic_write_bytes
+from agentic_match.types import Run
 
 RUN_TOP_K = 100
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def top_k(run: Run, k: int = RUN_TOP_K) -> Run:

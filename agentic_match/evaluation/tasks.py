@@ -23,8 +23,8 @@ from agentic_match.evaluation.metrics import (
     max_cutoff,
     score_run,
 )
+from agentic_match.evaluation.ranker import Ranker
 from agentic_match.evaluation.runs import Run, top_k, write_run
-from agentic_match.retrieval.ranker import Ranker
 
 TaskName = Literal["rank_resume", "rank_job"]
 TASKS: tuple[TaskName, ...] = ("rank_resume", "rank_job")
@@ -164,7 +164,7 @@ def evaluate(
     """Rank every query of ``task`` with ``ranker`` and score the run.
 
     Args:
-        ranker: Anything implementing :class:`~agentic_match.retrieval.ranker.Ranker`.
+        ranker: Anything implementing :class:`~agentic_match.evaluation.ranker.Ranker`.
         task: From :func:`load_task`.
         k: Documents kept per query (the run depth); must cover every metric's cut-off.
         run_path: Also write the run there (``.json`` or ``.json.gz``).

@@ -103,7 +103,7 @@ class PairScorer:
 
 def as_scorer(obj: Any) -> Scorer:
     """Wrap ``obj`` as a :class:`Scorer`: a Scorer as-is, a BiEncoder, a Ranker, or a pair function."""
-    from agentic_match.retrieval.ranker import Ranker
+    from agentic_match.evaluation.ranker import Ranker
 
     if hasattr(obj, "encode") and hasattr(obj, "similarity"):
         return EncoderScorer(obj)

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Run = Mapping[str, Mapping[str, float]]
+from agentic_match.types import Run
+
 Groups = Mapping[str, Hashable]
 
 

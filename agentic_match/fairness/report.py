@@ -262,7 +262,7 @@ def write_audit_report(
     Returns:
         ``{"markdown", "html", "json", <plot names>}`` paths.
     """
-    from agentic_match.evaluation.runs import atomic_write_bytes
+    from agentic_match.files import atomic_write_bytes
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from agentic_match.errors import LLMError, LLMUnavailableError, StructuredOutputError
 from agentic_match.llm.cache import GenerationCache, cache_key
+from agentic_match.types import Messages
 
-Messages = list[dict[str, str]]
 T = TypeVar("T", bound=BaseModel)
 
 

@@ -25,6 +25,7 @@ import httpx
 
 from agentic_match.config import Settings, load_settings
 from agentic_match.errors import AdapterError, AgenticMatchError, LLMUnavailableError
+from agentic_match.files import private_dir, write_json
 from agentic_match.models import adapter_base_problem, model_fingerprint, resolve_generator
 
 # vLLM accepts only these values for --max-lora-rank (vllm.config.lora.MaxLoRARanks).
@@ -228,10 +229,9 @@ class ManagedServer:
         except BaseException:
             self.stop()
             raise
-        state.parent.mkdir(parents=True, exist_ok=True)
-        tmp = state.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(info)))
-        os.replace(tmp, state)
+        # The record holds the server's API key: owner-only file in an owner-only folder.
+        private_dir(state.parent)
+        write_json(state, asdict(info), private=True)
         self._state = state
         return info
 

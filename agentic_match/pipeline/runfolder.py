@@ -19,8 +19,6 @@ inputs is moved to ``.history/`` first, never overwritten or deleted.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import platform
 import shutil
@@ -32,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from agentic_match.errors import DataError, Problem
+from agentic_match.files import digest, read_json, utc_now, write_json
 
 STEPS: tuple[str, ...] = ("augment", "train", "mine", "retrain", "judge", "rankpo", "evaluate", "report")
 """The pipeline's steps in order (their folder numbers follow this order)."""
@@ -43,33 +42,8 @@ DONE_FILE = "done.json"
 HISTORY_DIR = ".history"
 
 
-def utc_now() -> str:
-    """The current time as an ISO-8601 UTC string (seconds)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def digest(*parts: Any) -> str:
-    """A short stable hash of JSON-able parts."""
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
-
-
-def write_json(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON through a temp file and a rename (never half a file)."""
-    from agentic_match.evaluation.runs import atomic_write_bytes
-
-    path = Path(path)
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
-    return path
-
-
-def read_json(path: str | Path) -> Any:
-    """Read a JSON file this module wrote; a damaged one is a located :class:`DataError`."""
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataError(Problem(str(path), getattr(e, "lineno", None), None, f"not valid JSON ({e})")) from None
 
 
 def step_dir(run_dir: str | Path, step: str) -> Path:

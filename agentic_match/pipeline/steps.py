@@ -19,8 +19,9 @@ from typing import Any
 
 from agentic_match.data.schema import Corpus
 from agentic_match.errors import ConfigError, DataError, Problem
+from agentic_match.files import digest, write_json
 from agentic_match.pipeline.config import PipelineConfig
-from agentic_match.pipeline.runfolder import STEPS, StepRecord, digest, write_json
+from agentic_match.pipeline.runfolder import STEPS, StepRecord
 
 StepFn = Callable[["StepContext"], dict[str, Any]]
 
@@ -221,7 +222,7 @@ def step_augment(ctx: StepContext) -> dict[str, Any]:
     from agentic_match.augment.hyre import HyReConfig, hyre_document, pick_examples
     from agentic_match.data import write_documents
     from agentic_match.data.schema import Document
-    from agentic_match.data.writers import atomic_write_lines
+    from agentic_match.files import atomic_write_lines
     from agentic_match.retrieval.train import training_labels
 
     cfg = ctx.config
@@ -350,7 +351,7 @@ def step_judge(ctx: StepContext) -> dict[str, Any]:
     """The local LLM judges pairs from the RUM model's top-k of train jobs, in both orders."""
     from agentic_match.align.judge import JudgeConfig, candidate_pairs, judge_pairs
     from agentic_match.align.preferences import write_preferences
-    from agentic_match.data.writers import atomic_write_lines
+    from agentic_match.files import atomic_write_lines
     from agentic_match.retrieval.encoder import BiEncoder
 
     cfg = ctx.config
@@ -462,7 +463,7 @@ def step_evaluate(ctx: StepContext) -> dict[str, Any]:
 
 def step_report(ctx: StepContext) -> dict[str, Any]:
     """``report.md`` and ``report.json``: settings, what each step did and took, the metrics."""
-    from agentic_match.evaluation.runs import atomic_write_bytes
+    from agentic_match.files import atomic_write_bytes
     from agentic_match.pipeline.report import build_report, report_markdown
 
     report = build_report(ctx.run_dir, ctx.config, ctx.upstream)

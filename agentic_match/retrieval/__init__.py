@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from agentic_match.retrieval.ranker import Ranker, Run
+from agentic_match.evaluation.ranker import Ranker, Run
 
 _LAZY: dict[str, str] = {
     "BM25Config": "agentic_match.retrieval.bm25",

@@ -17,7 +17,7 @@ import numpy as np
 
 from agentic_match.data.schema import Document
 from agentic_match.errors import AgenticMatchError, ConfigError
-from agentic_match.retrieval.ranker import Run
+from agentic_match.evaluation.ranker import Run
 
 if TYPE_CHECKING:
     from agentic_match.data.render import RenderConfig
@@ -110,7 +110,7 @@ def bm25_top_k(
 
 
 class BM25Ranker:
-    """A :class:`~agentic_match.retrieval.ranker.Ranker` that scores rendered documents with BM25.
+    """A :class:`~agentic_match.evaluation.ranker.Ranker` that scores rendered documents with BM25.
 
     Args:
         render_config: How documents become text (default rendering when ``None``).

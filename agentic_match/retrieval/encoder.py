@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from agentic_match.errors import ConfigError, ModelNotFoundError
+from agentic_match.files import replace_dir
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -279,7 +280,7 @@ class BiEncoder:
         k: int = 100,
     ) -> dict[str, dict[str, float]]:
         """The ``Ranker`` protocol: top-``k`` candidates per query by exact (flat) FAISS search."""
-        from agentic_match.index import IndexConfig, VectorIndex
+        from agentic_match.retrieval.index import IndexConfig, VectorIndex
 
         if not queries or not candidates:
             return {q.id: {} for q in queries}
@@ -312,19 +313,5 @@ def weights_digest(model: object) -> str:
     return h.hexdigest()[:16]
 
 
-def replace_dir(src: Path, dst: Path) -> None:
-    """Move folder ``src`` to ``dst``, replacing ``dst``; readers never see a half folder.
 
-    POSIX cannot rename over a non-empty folder, so the old one is first moved aside; a
-    crash between the two renames leaves the old version under ``.<name>.old-*``.
-    """
-    old = None
-    if dst.exists():
-        old = dst.parent / f".{dst.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(dst, old)
-    os.replace(src, dst)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-__all__ = ["BiEncoder", "EncodeMode", "EncoderSettings", "replace_dir", "weights_digest"]
+__all__ = ["BiEncoder", "EncodeMode", "EncoderSettings", "weights_digest"]

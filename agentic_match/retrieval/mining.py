@@ -396,7 +396,7 @@ def _bm25_lists(
 
 def save_negatives(path: str | Path, negatives: Negatives) -> Path:
     """Write negatives as JSONL atomically: one accepted pair per line."""
-    from agentic_match.evaluation.runs import atomic_write_bytes
+    from agentic_match.files import atomic_write_bytes
 
     lines = [
         json.dumps(

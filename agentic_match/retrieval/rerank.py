@@ -31,7 +31,7 @@ import prompts
 from agentic_match.data.render import RenderConfig, render
 from agentic_match.data.schema import Corpus, Document
 from agentic_match.errors import ConfigError, DataError, LLMError
-from agentic_match.retrieval.ranker import Ranker, Run
+from agentic_match.evaluation.ranker import Ranker, Run
 
 log = logging.getLogger(__name__)
 
@@ -219,16 +219,15 @@ def train_cross_encoder(
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
-    from agentic_match.evaluation.runs import atomic_write_bytes
+    from agentic_match.files import atomic_write_bytes, digest, replace_dir
     from agentic_match.models import resolve_encoder
-    from agentic_match.retrieval.encoder import replace_dir
-    from agentic_match.retrieval.train import config_digest, set_seed
+    from agentic_match.retrieval.train import set_seed
 
     out_dir = Path(out_dir)
     rng = random.Random(config.seed)
     examples = _cross_encoder_examples(corpus, config, rng)
     base = resolve_encoder(config.base)
-    identity = {"config": asdict(config), "base": str(base), "data_digest": config_digest(examples)}
+    identity = {"config": asdict(config), "base": str(base), "data_digest": digest(examples)}
     cfg_path, model_dir, last = out_dir / "config.json", out_dir / "model", out_dir / "checkpoints" / "last"
     if cfg_path.is_file() and json.loads(cfg_path.read_text(encoding="utf-8")) != identity:
         raise ConfigError(f"{out_dir} holds a cross-encoder run with other settings or data; use another folder")

@@ -34,8 +34,9 @@ from typing import Any
 
 from agentic_match.data.schema import Corpus, Label
 from agentic_match.errors import ConfigError, DataError
+from agentic_match.files import replace_dir
 from agentic_match.retrieval.batching import Pair, unique_pair_batches
-from agentic_match.retrieval.encoder import BiEncoder, EncoderSettings, replace_dir
+from agentic_match.retrieval.encoder import BiEncoder, EncoderSettings
 from agentic_match.retrieval.mining import Negatives, rejected_negatives
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ def training_labels(corpus: Corpus, split: str = "train") -> list[Label]:
     return list(corpus.labels)
 
 
-def config_digest(obj: Any) -> str:
+def digest(obj: Any) -> str:
     """Short stable hash of a JSON-able config: a rerun with other settings is refused."""
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -307,8 +308,8 @@ def train_confit(
     identity = {
         "config": config.to_dict(),
         "base_encoder": str(base_folder),
-        "pairs_digest": config_digest(sorted(pairs)),
-        "negatives_digest": config_digest(_negatives_payload(negatives)),
+        "pairs_digest": digest(sorted(pairs)),
+        "negatives_digest": digest(_negatives_payload(negatives)),
     }
     cfg_path = out_dir / CONFIG_FILE
     if cfg_path.is_file():
@@ -321,7 +322,7 @@ def train_confit(
             )
     else:
         out_dir.mkdir(parents=True, exist_ok=True)
-        from agentic_match.evaluation.runs import atomic_write_bytes
+        from agentic_match.files import atomic_write_bytes
 
         atomic_write_bytes(cfg_path, json.dumps(identity, indent=2).encode("utf-8"))
 

@@ -3,7 +3,7 @@
 * ``POST /match`` - ranked (optionally reranked, explained) candidates for a job or resume.
 * ``POST /feedback`` - a recruiter's picks, stored as preference pairs.
 * ``GET /feedback/stats`` - pairs stored, pairs not yet used by a RankPO update, and (with a
-  :class:`~agentic_match.service.learning.FeedbackLearner`) the updates the picks triggered.
+  :class:`~agentic_match.feedback.learner.FeedbackLearner`) the updates the picks triggered.
 * ``GET /health`` - liveness (no key needed; says nothing about the data).
 * ``GET /openapi.json`` - the schema (no key needed). The interactive docs pages are off:
   they load scripts from a CDN, and nothing here reaches the network.
@@ -28,9 +28,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from agentic_match import __version__
 from agentic_match.errors import AgenticMatchError, LLMUnavailableError
-from agentic_match.feedback_store import FeedbackStore
+from agentic_match.feedback.learner import FeedbackLearner
+from agentic_match.feedback.store import FeedbackStore
 from agentic_match.matching import Matcher, MatchResult, QueryNotFoundError
-from agentic_match.service.learning import FeedbackLearner
 from agentic_match.service.models import (
     ErrorBody,
     FeedbackRequest,

@@ -49,11 +49,11 @@ from agentic_match.augment.generation import GenerationPolicy
 from agentic_match.augment.hyre import HyReConfig, hyre_document, pick_examples
 from agentic_match.data.schema import Corpus, DocKind, Document, Label
 from agentic_match.errors import AgenticMatchError, ConfigError
-from agentic_match.explain import ExplainConfig, Explanation, explain_match
+from agentic_match.matching.explain import ExplainConfig, Explanation, explain_match
 
 if TYPE_CHECKING:
-    from agentic_match.index import VectorIndex
     from agentic_match.retrieval.encoder import BiEncoder
+    from agentic_match.retrieval.index import VectorIndex
     from agentic_match.retrieval.rerank import Reranker
 
 AugmentMethod = Literal["hyre", "irc"]
@@ -202,7 +202,7 @@ class Matcher:
     # ------------------------------------------------------------------ indexes
     def set_index(self, kind: DocKind, index: VectorIndex) -> None:
         """Use ``index`` for ``kind`` candidates (refused when built with another encoder)."""
-        from agentic_match.index import IndexMismatchError
+        from agentic_match.retrieval.index import IndexMismatchError
 
         fp = index.encoder_fingerprint
         if fp is not None and fp != self.encoder.fingerprint():
@@ -224,7 +224,7 @@ class Matcher:
         return self._indexes[kind]
 
     def _build_index(self, kind: DocKind, encoder: BiEncoder) -> VectorIndex:
-        from agentic_match.index import build_document_index
+        from agentic_match.retrieval.index import build_document_index
 
         docs = self.corpus.resumes if kind == "resume" else self.corpus.jobs
         if not docs:

@@ -53,7 +53,7 @@ def audit(
     seed: Annotated[int, typer.Option(help="Seed of samples and injected names.")] = 0,
 ) -> None:
     """Audit how an encoder's scores react to swapped gendered (or other) words; write a report."""
-    from agentic_match.cli.app import settings
+    from agentic_match.cli.context import settings
     from agentic_match.data import load_benchmark
     from agentic_match.data.render import RenderConfig
     from agentic_match.fairness.counterfactual import (

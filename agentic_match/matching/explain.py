@@ -15,7 +15,7 @@ A quote that is not in the resume is dropped:
 So an :class:`Explanation` never shows fabricated evidence; ``dropped_quotes`` counts what
 was removed. Typical use::
 
-    from agentic_match.explain import explain_match
+    from agentic_match.matching.explain import explain_match
 
     expl = explain_match(llm, corpus.jobs["j-1"], corpus.resumes["r-7"])
     for ev in expl.met:

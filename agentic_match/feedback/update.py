@@ -1,7 +1,7 @@
 """Learning from recruiter picks: the current model, and the guarded RankPO update.
 
 Recruiter picks are stored as preference pairs in a
-:class:`~agentic_match.feedback_store.FeedbackStore`. Once enough new pairs have arrived,
+:class:`~agentic_match.feedback.store.FeedbackStore`. Once enough new pairs have arrived,
 :func:`rankpo_update` tunes the current model on them (RankPO, the current model as its
 own frozen reference), evaluates the model before and after on the same queries, and
 switches to the new model only when it loses at most ``tolerance`` points of the
@@ -25,7 +25,7 @@ from typing import Any
 
 from agentic_match.data.schema import Corpus
 from agentic_match.errors import ConfigError, DataError, Problem
-from agentic_match.pipeline.runfolder import read_json, utc_now, write_json
+from agentic_match.files import read_json, utc_now, write_json
 
 MODEL_FILE = "model.json"
 LOCK_FILE = "update.lock"

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from agentic_match.cli.app import settings
+from agentic_match.cli.context import settings
 from agentic_match.errors import ConfigError
 
 console = Console(stderr=True)
@@ -49,7 +49,7 @@ CheckpointingOpt = Annotated[
 
 
 def _corpus(data: Path | None, resumes: Path | None, jobs: Path | None, labels: Path | None, demo: bool):
-    from agentic_match.cli.commands_retrieval import _load_corpus
+    from agentic_match.cli.retrieval import _load_corpus
     from agentic_match.data import load_demo
 
     if demo:

@@ -3,7 +3,7 @@
 The service stores every ``POST /feedback`` as preference pairs. With a :class:`FeedbackLearner`
 attached, each stored batch of picks checks the store: once ``config.threshold`` pairs are new
 (not used by an update yet), one update runs on a background thread - the same guarded
-:func:`~agentic_match.pipeline.feedback.rankpo_update` the feedback graph runs (RankPO from the
+:func:`~agentic_match.feedback.update.rankpo_update` the feedback graph runs (RankPO from the
 current model, before/after evaluation on the dev qrels, switch only within the tolerance). When
 it switches, the matcher moves to the new encoder without a restart
 (:meth:`~agentic_match.matching.Matcher.use_encoder`). Queries keep being answered meanwhile.
@@ -22,9 +22,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from agentic_match.data.schema import Corpus
-from agentic_match.feedback_store import FeedbackStore
+from agentic_match.feedback.store import FeedbackStore
+from agentic_match.feedback.update import FeedbackConfig, ModelRegistry, default_tasks, rankpo_update
 from agentic_match.matching import Matcher
-from agentic_match.pipeline.feedback import FeedbackConfig, ModelRegistry, default_tasks, rankpo_update
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from rich.table import Table
 from agentic_match.errors import AgenticMatchError
 
 if TYPE_CHECKING:
+    from agentic_match.evaluation.ranker import Ranker
     from agentic_match.retrieval.encoder import BiEncoder
-    from agentic_match.retrieval.ranker import Ranker
 
 index_app = typer.Typer(help="Build and query FAISS indexes of resumes or jobs.", no_args_is_help=True)
 
@@ -62,9 +62,9 @@ def index_build(
     index_type: Annotated[str, typer.Option("--type", help="flat (exact), hnsw or ivfpq.")] = "flat",
 ) -> None:
     """Encode a documents file and save a vector index of it."""
-    from agentic_match.cli.app import settings
+    from agentic_match.cli.context import settings
     from agentic_match.data import load_documents
-    from agentic_match.index import IndexConfig, build_document_index
+    from agentic_match.retrieval.index import IndexConfig, build_document_index
 
     _choice(kind, _KINDS, "--kind")
     _choice(index_type, _INDEX_TYPES, "--type")
@@ -102,7 +102,7 @@ def index_search(
 ) -> None:
     """Search a saved index with free text or a file of query documents."""
     from agentic_match.data import load_documents
-    from agentic_match.index import VectorIndex
+    from agentic_match.retrieval.index import VectorIndex
 
     if (query_file is None) == (text is None):
         raise AgenticMatchError("give exactly one of --query-file or --text")
@@ -137,7 +137,7 @@ def index_search(
 
 
 def _ranker(system: str) -> Ranker:
-    from agentic_match.cli.app import settings
+    from agentic_match.cli.context import settings
 
     if system == "bm25":
         from agentic_match.retrieval.bm25 import BM25Ranker

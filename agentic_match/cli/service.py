@@ -53,7 +53,7 @@ def _matcher(
     prepare: bool = True,
     query_cache: int | None = None,
 ):
-    from agentic_match.cli.app import settings
+    from agentic_match.cli.context import settings
     from agentic_match.llm import open_llm
     from agentic_match.matching import MatchConfig, build_matcher
 
@@ -108,7 +108,7 @@ def api(
     """
     import uvicorn
 
-    from agentic_match.feedback_store import FeedbackStore
+    from agentic_match.feedback.store import FeedbackStore
     from agentic_match.service import create_app
 
     if host not in LOOPBACK and not allow_remote:
@@ -121,8 +121,8 @@ def api(
         store = FeedbackStore(feedback_db or Path(s.run_dir) / "feedback.sqlite", corpus=matcher.corpus)
         learner = None
         if learn_threshold:
-            from agentic_match.pipeline.feedback import FeedbackConfig
-            from agentic_match.service.learning import learner_for
+            from agentic_match.feedback.learner import learner_for
+            from agentic_match.feedback.update import FeedbackConfig
 
             folder = feedback_dir or Path(s.run_dir) / "feedback"
             learner = learner_for(

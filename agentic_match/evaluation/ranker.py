@@ -1,8 +1,9 @@
 """The ``Ranker`` protocol: anything that ranks candidate documents for query documents.
 
-BM25 (:class:`~agentic_match.retrieval.bm25.BM25Ranker`), the bi-encoder
-(:class:`~agentic_match.retrieval.encoder.BiEncoder`) and any re-ranker implement it, and
-evaluation (:func:`agentic_match.evaluation.evaluate`) only ever talks to this protocol.
+Evaluation (:func:`agentic_match.evaluation.evaluate`) only ever talks to this protocol, so
+it lives here, with its consumer; BM25 (:class:`~agentic_match.retrieval.bm25.BM25Ranker`),
+the bi-encoder (:class:`~agentic_match.retrieval.encoder.BiEncoder`) and any re-ranker of
+:mod:`agentic_match.retrieval` implement it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from agentic_match.data.schema import Document
-
-Run = dict[str, dict[str, float]]
-"""``{query_id: {doc_id: score}}``; higher scores rank first."""
+from agentic_match.types import Run
 
 
 @runtime_checkable

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from agentic_match.cli.app import settings
+from agentic_match.cli.context import settings
 from agentic_match.errors import ConfigError
 
 console = Console(stderr=True)

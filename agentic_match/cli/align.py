@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from agentic_match.cli.app import settings
+from agentic_match.cli.context import settings
 
 console = Console(stderr=True)
 

@@ -70,7 +70,7 @@ def parse_adapter(value: str | None, external_server: bool) -> tuple[str | None,
 
 
 def _run(graph_builder, inputs: dict, run_id: str, console: Console, verbose: bool, adapter: str | None) -> dict:
-    from agentic_match.cli.app import settings
+    from agentic_match.cli.context import settings
     from agentic_match.llm import open_llm
     from graphs.batching import checkpointer_at, run_graph
 
@@ -262,7 +262,7 @@ def clean(
     standardizer = None
     if esco or esco_dir or esco_relations:
         from agentic_match.augment.esco import EscoStandardizer, EscoTaxonomy
-        from agentic_match.cli.app import settings
+        from agentic_match.cli.context import settings
         from agentic_match.retrieval.encoder import BiEncoder
 
         s = settings()

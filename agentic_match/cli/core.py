@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from agentic_match.cli.app import settings
+from agentic_match.cli.context import settings
 
 console = Console()
 config_app = typer.Typer(help="Inspect the layered settings.", no_args_is_help=True)

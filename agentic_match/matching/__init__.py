@@ -1,0 +1,43 @@
+"""Matching: a job to ranked resumes (or a resume to jobs), with verified explanations.
+
+* :mod:`~agentic_match.matching.matcher` - :class:`Matcher` (encoder + indexes + optional
+  reranker + optional LLM) and the match workflow's steps, shared by the Python API, the
+  ``match`` graph, the CLI and the HTTP service.
+* :mod:`~agentic_match.matching.explain` - skill-gap explanations whose quotes are checked
+  against the resume.
+"""
+
+from agentic_match.matching.explain import Evidence, ExplainConfig, Explanation, explain_match
+from agentic_match.matching.matcher import (
+    Augmentation,
+    Candidate,
+    MatchConfig,
+    Matcher,
+    MatchResult,
+    QueryNotFoundError,
+    UnavailableError,
+    as_written,
+    build_matcher,
+    load_corpus_for_matching,
+    load_reranker,
+    other_kind,
+)
+
+__all__ = [
+    "Augmentation",
+    "Candidate",
+    "Evidence",
+    "ExplainConfig",
+    "Explanation",
+    "MatchConfig",
+    "MatchResult",
+    "Matcher",
+    "QueryNotFoundError",
+    "UnavailableError",
+    "as_written",
+    "build_matcher",
+    "explain_match",
+    "load_corpus_for_matching",
+    "load_reranker",
+    "other_kind",
+]
