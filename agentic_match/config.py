@@ -4,15 +4,30 @@
   ``./agentic-match.toml`` when present.
 * Environment: ``AGENTIC_MATCH_<FIELD>``, nested with ``__`` (``AGENTIC_MATCH_LLM__MAX_CONCURRENCY=8``).
 * Flags: ``--set llm.max_concurrency=8`` (any field) or a command's own options.
+
+Two kinds of settings live here. The runtime ones (paths, the LLM client, the managed server,
+privacy) are the fields of :class:`Settings`. Each workflow's settings are declared once, as
+a dataclass next to the code that reads them (``ConFitConfig``, ``PipelineConfig``, ...), with
+defaults and help text as field metadata (:func:`setting`, as TRL's configs do); their values
+come from the *section* of the same name (``[pipeline.confit]`` in the TOML file,
+``AGENTIC_MATCH_PIPELINE__CONFIT__EPOCHS``, ``--set pipeline.confit.epochs=2``) and from the
+command's options, which are generated from the same fields (``--confit.epochs``), so every
+setting has one name everywhere. :func:`config_from_dict`, :func:`config_fields` and
+:func:`section` are the generic machinery.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import MISSING
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -21,6 +36,167 @@ from agentic_match.errors import ConfigError
 
 CONFIG_ENV = "AGENTIC_MATCH_CONFIG"
 DEFAULT_CONFIG_NAME = "agentic-match.toml"
+ENV_PREFIX = "AGENTIC_MATCH_"
+
+SECTIONS: tuple[str, ...] = (
+    "train",
+    "mine",
+    "align",
+    "judge",
+    "rerank",
+    "hyre",
+    "complete",
+    "clean",
+    "pipeline",
+    "feedback",
+    "match",
+    "audit",
+    "finetune",
+)
+"""Workflow sections a config file, the environment or ``--set`` may hold (one per command
+family); their schema is the workflow's own config dataclass."""
+
+C = TypeVar("C")
+
+
+# --------------------------------------------------------------------------- declared settings
+
+
+def setting(
+    default: Any = MISSING,
+    *,
+    help: str,
+    factory: Any = MISSING,
+    choices: tuple[Any, ...] | None = None,
+) -> Any:
+    """A dataclass field with its help text (and allowed values) as metadata, like TRL's configs.
+
+    Example::
+
+        @dataclass
+        class MyConfig:
+            epochs: int = setting(2, help="Training epochs.")
+    """
+    meta = {"help": help, "choices": choices}
+    if factory is not MISSING:
+        return dataclasses.field(default_factory=factory, metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldInfo:
+    """One (possibly nested) setting of a config dataclass, as :func:`config_fields` lists it."""
+
+    name: str
+    """Dotted path below the config (``confit.epochs``)."""
+    type: Any
+    """The resolved annotation."""
+    default: Any
+    """The default value (of a fresh default instance)."""
+    help: str
+    choices: tuple[Any, ...] | None = None
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _is_config(tp: Any) -> bool:
+    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
+
+
+def _nested_type(tp: Any) -> type | None:
+    """The dataclass type of a field annotated ``Config`` or ``Config | None``."""
+    if _is_config(tp):
+        return tp
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(inner) == 1 and _is_config(inner[0]):
+            return inner[0]
+    return None
+
+
+def config_fields(cls: type, prefix: str = "") -> list[FieldInfo]:
+    """Every leaf setting of the config dataclass ``cls``, nested sections flattened (dotted)."""
+    defaults = cls()
+    hints = _hints(cls)
+    out: list[FieldInfo] = []
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        tp = hints[f.name]
+        name = f"{prefix}{f.name}"
+        nested = _nested_type(tp)
+        if nested is not None:
+            out += config_fields(nested, prefix=f"{name}.")
+            continue
+        out.append(
+            FieldInfo(name, tp, getattr(defaults, f.name), f.metadata.get("help", ""), f.metadata.get("choices"))
+        )
+    return out
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """A config dataclass (nested ones included) as plain JSON-able values."""
+    return json.loads(json.dumps(dataclasses.asdict(config), default=str))
+
+
+def config_from_dict(cls: type[C], data: Mapping[str, Any] | None, where: str = "") -> C:
+    """Build the config dataclass ``cls`` from a (nested) mapping; missing keys keep defaults.
+
+    Values are coerced to the declared types (``"2"`` from the environment becomes ``2``).
+
+    Raises:
+        ConfigError: an unknown key or a value of the wrong type, named by its dotted path.
+    """
+    from pydantic import TypeAdapter
+
+    data = dict(data or {})
+    hints = _hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) {', '.join(where + u for u in unknown)}; known: {', '.join(sorted(names))}"
+        )
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        tp = hints[name]
+        nested = _nested_type(tp)
+        if nested is not None and isinstance(value, Mapping):
+            kwargs[name] = config_from_dict(nested, value, f"{where}{name}.")
+            continue
+        if nested is not None and isinstance(value, nested):
+            kwargs[name] = value
+            continue
+        try:
+            kwargs[name] = TypeAdapter(tp).validate_python(value, strict=False)
+        except ValidationError as e:
+            msg = "; ".join(err["msg"] for err in e.errors())
+            raise ConfigError(f"{where}{name}: {msg} (got {value!r})") from None
+    return cls(**kwargs)
+
+
+def config_replace(config: C, changes: Mapping[str, Any]) -> C:
+    """``config`` with dotted settings replaced (``{"confit.epochs": 2}``), checked like a file."""
+    nested: dict[str, Any] = {}
+    for key, value in changes.items():
+        _deep_set(nested, key.split("."), value)
+    merged = _deep_merge(config_to_dict(config), nested)
+    return config_from_dict(type(config), merged)
+
+
+def section(settings: Settings, name: str, cls: type[C], overrides: Mapping[str, Any] | None = None) -> C:
+    """The ``name`` workflow's config: defaults < file < environment < ``--set`` < ``overrides``.
+
+    ``overrides`` holds dotted keys (a command's own options that were given).
+    """
+    if name not in SECTIONS:
+        raise ValueError(f"{name!r} is not a settings section (see SECTIONS)")
+    nested: dict[str, Any] = {}
+    for key, value in (overrides or {}).items():
+        _deep_set(nested, key.split("."), value)
+    return config_from_dict(cls, _deep_merge(settings.sections.get(name, {}), nested), f"{name}.")
 
 
 class LLMSettings(BaseModel):
@@ -85,6 +261,11 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    sections: dict[str, Any] = Field(
+        default_factory=dict,
+        exclude=True,
+        description="Workflow sections (see SECTIONS) as given; read with section().",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -172,20 +353,46 @@ def load_settings(config: str | Path | None = None, overrides: list[str] | dict 
             raise ConfigError(f"{path}: invalid TOML: {e}") from None
     flag_values: dict = {}
     if isinstance(overrides, dict):
-        flag_values = overrides
+        flag_values = dict(overrides)
     else:
         for item in overrides or []:
             keys, value = parse_override(item)
             _deep_set(flag_values, keys, value)
+    # Workflow sections are layered here and validated by the workflow's own dataclass.
+    sections: dict[str, Any] = {}
+    for layer in (_pop_sections(file_values), _env_sections(), _pop_sections(flag_values)):
+        sections = _deep_merge(sections, layer)
     try:
         layered = Settings(**file_values)  # environment over file (see source order)
-        if not flag_values:
-            return layered
-        return _FlagsOnly(**_deep_merge(layered.model_dump(), flag_values)).as_settings()
+        if flag_values:
+            layered = _FlagsOnly(**_deep_merge(layered.model_dump(), flag_values)).as_settings()
+        layered.sections = sections
+        return layered
     except ValidationError as e:
         where = f" (from {path})" if path else ""
         msgs = "; ".join(f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors())
         raise ConfigError(f"invalid settings{where}: {msgs}") from None
+
+
+def _pop_sections(values: dict) -> dict[str, Any]:
+    return {name: values.pop(name) for name in list(values) if name in SECTIONS}
+
+
+def _env_sections() -> dict[str, Any]:
+    """``AGENTIC_MATCH_PIPELINE__CONFIT__EPOCHS=2`` -> ``{"pipeline": {"confit": {"epochs": 2}}}``."""
+    out: dict[str, Any] = {}
+    for key, raw in os.environ.items():
+        if not key.startswith(ENV_PREFIX) or "__" not in key:
+            continue
+        parts = key[len(ENV_PREFIX) :].lower().split("__")
+        if parts[0] not in SECTIONS:
+            continue
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        _deep_set(out, parts, value)
+    return out
 
 
 class _FlagsOnly(Settings):

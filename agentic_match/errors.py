@@ -69,5 +69,9 @@ class StructuredOutputError(LLMError):
     """The model's answer did not match the requested schema, even after a repair retry."""
 
 
+class NoTrainingPairsError(DataError):
+    """The labels hold no accepted pair, so there is nothing to train on."""
+
+
 class ConfigError(AgenticMatchError):
     """Invalid configuration file, environment variable or flag."""

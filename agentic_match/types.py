@@ -8,7 +8,10 @@ Run = dict[str, dict[str, float]]
 Qrels = dict[str, dict[str, int]]
 """``{query_id: {doc_id: grade}}``; unlisted documents are non-relevant."""
 
+Pair = tuple[str, str]
+"""``(resume_id, job_id)``: a labelled or candidate resume-job pair."""
+
 Messages = list[dict[str, str]]
 """OpenAI-style chat messages: ``[{"role": "system" | "user" | "assistant", "content": ...}]``."""
 
-__all__ = ["Messages", "Qrels", "Run"]
+__all__ = ["Messages", "Pair", "Qrels", "Run"]

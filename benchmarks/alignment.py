@@ -231,17 +231,12 @@ class Bench:
 
     # ------------------------------------------------------------------ 3. reranking
     def reranking(self, llm) -> None:
-        from agentic_match.retrieval.rerank import (
-            CrossEncoderConfig,
-            CrossEncoderReranker,
-            LLMReranker,
-            RerankedRanker,
-            train_cross_encoder,
-        )
+        from agentic_match.retrieval.rerank import CrossEncoderReranker, LLMReranker, RerankedRanker
+        from agentic_match.retrieval.training.cross_encoder import CrossEncoderConfig, train_cross_encoder
 
         rerankers: dict[str, Any] = {}
         for loss in self.a.ce_losses:
-            cfg = CrossEncoderConfig(loss=loss, epochs=1, max_length=self.a.ce_max_length, batch_size=16)
+            cfg = CrossEncoderConfig(loss=loss, epochs=1, max_seq_length=self.a.ce_max_length, batch_size=16)
             corpus = self.corpus
             if self.a.ce_train_jobs:
                 from agentic_match.data.schema import Corpus

@@ -59,7 +59,7 @@ from agentic_match.data.schema import Corpus, Document  # noqa: E402
 from agentic_match.evaluation import evaluate, load_task, results_table_markdown, write_results  # noqa: E402
 from agentic_match.evaluation.metrics import per_query_scores  # noqa: E402
 from agentic_match.files import atomic_write_bytes  # noqa: E402
-from agentic_match.retrieval.train import ConFitConfig  # noqa: E402
+from agentic_match.retrieval.training import ConFitConfig  # noqa: E402
 from graphs import augment_jobs, complete_resumes  # noqa: E402
 from graphs.batching import checkpointer_at, run_graph  # noqa: E402
 
@@ -277,8 +277,8 @@ def ablation(
     args: argparse.Namespace, corpus: Corpus, generated: dict[str, Document], work: Path, rows: list[dict]
 ) -> dict:
     from agentic_match.retrieval.encoder import BiEncoder
-    from agentic_match.retrieval.mining import DEFAULT_BAND, iterative_rum
-    from agentic_match.retrieval.train import train_confit
+    from agentic_match.retrieval.mining import DEFAULT_BAND
+    from agentic_match.retrieval.training import iterative_rum, train_confit
 
     mode, dev_scores = choose_hyre_mode(corpus, generated, args.encoder)
     _say(f"HyRe mode chosen on dev: {mode}")

@@ -287,7 +287,7 @@ def main() -> None:
     if betas:
         from agentic_match.fairness.mitigation import FairTrainConfig, train_fair_confit
         from agentic_match.fairness.report import plot_tradeoff
-        from agentic_match.retrieval.train import ConFitConfig
+        from agentic_match.retrieval.training import ConFitConfig
 
         train_ids = set(corpus.split_ids("resume", "train"))
         train_groups = synthetic_groups(sorted(train_ids), raw_csv, args.seed + 1)

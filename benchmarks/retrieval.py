@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 from agentic_match.data import load_benchmark  # noqa: E402
 from agentic_match.evaluation import evaluate, load_task, results_table_markdown, write_results  # noqa: E402
 from agentic_match.files import atomic_write_bytes  # noqa: E402
-from agentic_match.retrieval.train import ConFitConfig  # noqa: E402
+from agentic_match.retrieval.training import ConFitConfig  # noqa: E402
 
 TASKS = ("rank_resume", "rank_job")
 log = logging.getLogger("bench.retrieval")
@@ -93,14 +93,14 @@ class Bench:
 
     # ------------------------------------------------------------------ helpers
     def train_pairs(self) -> list[tuple[str, str]]:
-        from agentic_match.retrieval.train import accepted_pairs
+        from agentic_match.data.labels import accepted_pairs
 
         return accepted_pairs(self.corpus.label_splits["train"])
 
     def confit(self, name: str, negatives: Any = None, mode: str = "none") -> tuple[Any, dict]:
         """Train (or resume) a ConFit* model in the work folder and load it for test."""
         from agentic_match.retrieval.encoder import BiEncoder
-        from agentic_match.retrieval.train import train_confit
+        from agentic_match.retrieval.training import train_confit
 
         cfg = replace(self.config, negatives=mode)
         res = train_confit(self.corpus, cfg, self.work / "models" / name, negatives, progress=self.args.progress)
@@ -209,9 +209,9 @@ class Bench:
             band_label,
             bm25_negatives,
             choose_band,
-            iterative_rum,
             parse_band,
         )
+        from agentic_match.retrieval.training import iterative_rum
 
         rows = []
         want = set(self.args.rows.split(",")) if self.args.rows else None

@@ -200,7 +200,6 @@ def _claim_work(work: Path, run_id: str, identity: dict[str, Any], force: bool) 
     write_json(run_file, {"run_id": run_id, **identity})
 
 
-
 def _finished_run(out: Path) -> str | None:
     try:
         return read_meta(out).get("run_id")

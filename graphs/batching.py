@@ -63,7 +63,6 @@ def doc_of(row: dict, kind: DocKind, where: str = "<state>") -> Document:
     return doc
 
 
-
 def check_fingerprint(state: dict, fingerprint: str) -> None:
     """Refuse to mix the results of two different inputs under one run id."""
     old = state.get("fingerprint")

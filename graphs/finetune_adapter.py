@@ -183,9 +183,7 @@ def build_graph(
         get_stream_writer()(event)
 
     def prepare(state: FinetuneState) -> dict:
-        fp = digest(
-            {k: state.get(k) for k in ("data", "task", "stages", "encoder", "eval_split")}, settings_key
-        )
+        fp = digest({k: state.get(k) for k in ("data", "task", "stages", "encoder", "eval_split")}, settings_key)
         check_fingerprint({**state, "results": state.get("datasets")}, fp)
         corpus = ops.load_corpus(state["data"])
         eval_labels = corpus.labels_for(state["eval_split"]) if state.get("eval_split") else None

@@ -8,8 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-from tools.build_demo import INJECTION_LINES, SOURCE
-from tools.build_demo import write as write_demo
 
 from agentic_match.data import (
     MAX_DOC_CHARS,
@@ -31,6 +29,8 @@ from agentic_match.data import (
 )
 from agentic_match.data import io as data_io
 from agentic_match.errors import DataError
+from tools.build_demo import INJECTION_LINES, SOURCE
+from tools.build_demo import write as write_demo
 
 
 def jsonl(path: Path, *rows: object) -> Path:

@@ -64,7 +64,7 @@ def test_batch_inputs_centre_rows_and_label_positives():
 @pytest.fixture(scope="module")
 def minilm():
     from agentic_match.models import resolve_encoder
-    from agentic_match.retrieval.encoder import _load_st
+    from agentic_match.retrieval.encoder import load_sentence_transformer as _load_st
 
     model = _load_st(resolve_encoder("all-minilm-l6-v2"), "cpu")
     model.max_seq_length = 32
@@ -96,7 +96,7 @@ def test_fair_confit_loss_composes_and_backpropagates(minilm):
 
 def test_train_fair_confit_tiny(tmp_path):
     from agentic_match.retrieval.encoder import BiEncoder
-    from agentic_match.retrieval.train import ConFitConfig
+    from agentic_match.retrieval.training import ConFitConfig
 
     corpus = toy_corpus()
     groups = {rid: ("a" if i % 2 else "b") for i, rid in enumerate(sorted(corpus.resumes))}

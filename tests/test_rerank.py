@@ -10,15 +10,14 @@ import pytest
 
 from agentic_match.errors import ConfigError, DataError, LLMError
 from agentic_match.retrieval.rerank import (
-    CrossEncoderConfig,
     CrossEncoderReranker,
     LLMReranker,
     RerankedRanker,
     make_rerank_node,
     p_yes,
     rerank_run,
-    train_cross_encoder,
 )
+from agentic_match.retrieval.training.cross_encoder import CrossEncoderConfig, train_cross_encoder
 from tests._retrieval_toy import toy_corpus
 
 
@@ -199,7 +198,7 @@ def test_llm_reranker_through_the_real_client(tmp_path):
 @pytest.mark.parametrize("loss", ["bce", "lambda"])
 def test_cross_encoder_trains_resumes_and_reranks(tmp_path, loss):
     c = toy_corpus()
-    cfg = CrossEncoderConfig(loss=loss, batch_size=4, max_length=32, list_size=3, learning_rate=5e-5)
+    cfg = CrossEncoderConfig(loss=loss, batch_size=4, max_seq_length=32, list_size=3, learning_rate=5e-5)
     model_dir = train_cross_encoder(c, cfg, tmp_path / "ce", progress=False)
     assert (model_dir / "cross_encoder_config.json").is_file()
     mtime = (model_dir / "cross_encoder_config.json").stat().st_mtime
@@ -207,7 +206,7 @@ def test_cross_encoder_trains_resumes_and_reranks(tmp_path, loss):
     assert (model_dir / "cross_encoder_config.json").stat().st_mtime == mtime
     with pytest.raises(ConfigError, match="other settings"):
         train_cross_encoder(
-            c, CrossEncoderConfig(loss=loss, epochs=2, max_length=32, list_size=3), tmp_path / "ce", progress=False
+            c, CrossEncoderConfig(loss=loss, epochs=2, max_seq_length=32, list_size=3), tmp_path / "ce", progress=False
         )
     rr = CrossEncoderReranker(model_dir)
     scores = rr.score([(c.jobs["j-nurse"], c.resumes["r-nurse"]), (c.jobs["j-nurse"], c.resumes["r-chef"])])

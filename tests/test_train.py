@@ -10,7 +10,7 @@ import torch
 
 from agentic_match.errors import ConfigError
 from agentic_match.retrieval.batching import UniquePairBatchSampler, unique_pair_batches
-from agentic_match.retrieval.train import ConFitConfig, NoTrainingPairsError, accepted_pairs, train_confit
+from agentic_match.retrieval.training import ConFitConfig, NoTrainingPairsError, accepted_pairs, train_confit
 from tests._retrieval_toy import toy_corpus
 
 

@@ -860,7 +860,9 @@ def write(out: Path, seed: int = SEED) -> list[Path]:
 def main(argv: list[str] | None = None) -> None:
     """Command line: write the demo corpus."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "agentic_match" / "data" / "demo")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parents[1] / "agentic_match" / "data" / "demo"
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
     for path in write(args.out, args.seed):

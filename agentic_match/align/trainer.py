@@ -1,10 +1,10 @@
-"""Stage 2: tune a stage-1 bi-encoder on judged preferences (RankPO, SimRankPO, or SFT).
+"""Stage 2: tune a stage-1 bi-encoder on preferences (RankPO, SimRankPO, or SFT).
 
-The same resumable plain-torch loop as :mod:`agentic_match.retrieval.train` (whole epochs,
-atomic checkpoints with model + optimizer + schedule, ``config.json`` identity checked on
-resume) and the same checkpoint helpers. RankPO's frozen reference is the stage-1 model:
-its margins ``s_ref(q, chosen) − s_ref(q, rejected)`` are computed once, before training,
-and stored in the run folder, so the reference never sits in memory during training.
+A recipe on the one training loop (:func:`~agentic_match.retrieval.training.train_encoder`:
+whole epochs, atomic checkpoints with model + optimizer + schedule, ``config.json``
+identity checked on resume). RankPO's frozen reference is the stage-1 model: its margins
+``s_ref(q, chosen) − s_ref(q, rejected)`` are computed once, before training, and stored in
+the run folder, so the reference never sits in memory during training.
 
 Layout of ``out_dir``::
 
@@ -20,34 +20,23 @@ nDCG@10): the trade-off the method is chosen on, so no single criterion picks an
 from __future__ import annotations
 
 import json
-import logging
 import math
 import random
-import shutil
-import time
-import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from agentic_match.align.preferences import Preference
+from agentic_match.config import setting
 from agentic_match.data.schema import Corpus
 from agentic_match.errors import ConfigError, DataError
-from agentic_match.files import digest, replace_dir
-from agentic_match.retrieval.encoder import BiEncoder, EncoderSettings
-from agentic_match.retrieval.train import (
-    CONFIG_FILE,
-    TrainResult,
-    dev_score,
-    set_seed,
-    to_device,
-    write_checkpoint,
-)
-
-log = logging.getLogger(__name__)
+from agentic_match.files import atomic_write_bytes, digest
+from agentic_match.retrieval.encoder import SETTINGS_FILE, BiEncoder, EncoderSettings, load_sentence_transformer
+from agentic_match.retrieval.training import TrainingArguments, TrainResult, dev_score, train_encoder
+from agentic_match.retrieval.training.loop import EncoderRecipe, embed
 
 MODEL_CONFIG_FILE = "align_config.json"
 MARGINS_FILE = "reference_margins.json"
@@ -55,89 +44,70 @@ Method = Literal["rankpo", "simrankpo", "sft"]
 
 
 @dataclass
-class AlignConfig:
-    """Settings of :func:`train_align` (saved as JSON beside the model)."""
+class RankPOConfig(TrainingArguments):
+    """How stage 2 trains (everything but which model it starts from).
 
-    base: str = ""
-    """The stage-1 encoder to start from (a folder or encoder spec); required."""
-    reference: str | None = None
-    """The frozen reference (RankPO); ``None``: the base itself (the usual case). Must be the
-    same architecture and, unless ``allow_foreign_reference``, the same weights as the base
-    or the base's own recorded reference."""
-    allow_foreign_reference: bool = False
-    """Accept a same-architecture reference whose weights are not the base's lineage."""
-    method: Method = "rankpo"
-    """``"rankpo"`` (reference-anchored), ``"simrankpo"`` (no reference) or ``"sft"`` (the
-    MNRL baseline: chosen = positive, rejected = hard negative)."""
-    tau: float = 0.1
-    """``τ``: temperature of the similarity margin."""
-    beta: float = 2.0
-    """``β``: sharpness of the preference loss."""
-    gamma: float = 0.0
-    """``γ``: target margin subtracted from the logits."""
-    label_smoothing: float = 0.0
-    """``ε``: assumed share of wrong judge preferences (sigmoid loss)."""
-    loss_type: Literal["sigmoid", "hinge"] = "sigmoid"
-    """``"sigmoid"`` (DPO) or ``"hinge"``."""
-    contrastive_weight: float = 0.0
-    """``α`` of the optional InfoNCE term added to RankPO / SimRankPO."""
-    sft_temperature: float = 0.05
-    """Temperature of the SFT / contrastive InfoNCE term."""
-    epochs: int = 1
-    """Training epochs (the last one is kept)."""
-    batch_size: int = 16
-    """Preferences per batch."""
-    learning_rate: float = 1e-5
-    """Peak AdamW learning rate (stage 2 moves gently)."""
-    warmup_ratio: float = 0.1
-    """Share of steps with linear warm-up (then linear decay)."""
-    weight_decay: float = 0.01
-    """AdamW weight decay."""
-    max_grad_norm: float = 1.0
-    """Gradient-norm clip."""
-    max_seq_length: int = 128
-    """Tokens per text in training (and for the reference margins, so Δ starts at 0)."""
-    freeze_embeddings: bool = True
-    """Freeze the word-embedding matrix (as stage 1)."""
-    seed: int = 0
-    """Seed of batch order and dropout."""
-    eval_split: str | None = "dev"
-    """Split whose qrels measure retention each epoch (``None``: skip)."""
-    eval_batch_size: int = 32
-    """Texts per forward pass when evaluating."""
-    device: str | None = None
-    """Torch device (``None``: CUDA when available, else CPU)."""
+    The train pipeline and the feedback loop hold one of these; :class:`AlignConfig` adds
+    the base and reference models of one run.
+    """
 
-    def __post_init__(self) -> None:
-        problems = []
-        if not self.base:
-            problems.append("base (the stage-1 encoder) is required")
+    method: Method = setting(
+        "rankpo",
+        help="rankpo (reference-anchored), simrankpo (no reference) or sft (chosen = positive, rejected = negative).",
+        choices=("rankpo", "simrankpo", "sft"),
+    )
+    tau: float = setting(0.1, help="τ: temperature of the similarity margin.")
+    beta: float = setting(2.0, help="β: sharpness of the preference loss.")
+    gamma: float = setting(0.0, help="γ: target margin subtracted from the logits.")
+    label_smoothing: float = setting(0.0, help="ε: assumed share of wrong preferences (sigmoid loss).")
+    loss_type: Literal["sigmoid", "hinge"] = setting(
+        "sigmoid", help="sigmoid (DPO) or hinge (SLiC).", choices=("sigmoid", "hinge")
+    )
+    contrastive_weight: float = setting(0.0, help="α of the optional InfoNCE term added to RankPO / SimRankPO.")
+    sft_temperature: float = setting(0.05, help="Temperature of the SFT / contrastive InfoNCE term.")
+    epochs: int = setting(1, help="Training epochs (the last one is kept).")
+    learning_rate: float = setting(1e-5, help="Peak AdamW learning rate (stage 2 moves gently).")
+
+    config_name = "align"
+
+    def problems(self) -> list[str]:
+        out = super().problems()
         if self.method not in ("rankpo", "simrankpo", "sft"):
-            problems.append("method must be 'rankpo', 'simrankpo' or 'sft'")
+            out.append("method must be 'rankpo', 'simrankpo' or 'sft'")
         if self.tau <= 0 or self.beta <= 0:
-            problems.append("tau and beta must be > 0")
+            out.append("tau and beta must be > 0")
         if not 0 <= self.label_smoothing < 0.5:
-            problems.append("label_smoothing must be in [0, 0.5)")
+            out.append("label_smoothing must be in [0, 0.5)")
         if self.loss_type not in ("sigmoid", "hinge"):
-            problems.append("loss_type must be 'sigmoid' or 'hinge'")
-        if self.epochs < 1 or self.batch_size < 2:
-            problems.append("epochs must be >= 1 and batch_size >= 2")
-        if self.learning_rate <= 0:
-            problems.append("learning_rate must be > 0")
-        if self.max_seq_length < 8:
-            problems.append("max_seq_length must be >= 8")
-        if problems:
-            raise ConfigError("invalid align config: " + "; ".join(problems))
+            out.append("loss_type must be 'sigmoid' or 'hinge'")
+        return out
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def method_only(self) -> dict[str, Any]:
+        """These settings as keyword arguments (to build an :class:`AlignConfig` from them)."""
+        from dataclasses import fields
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AlignConfig:
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ConfigError(f"unknown align setting(s): {', '.join(sorted(unknown))}")
-        return cls(**data)
+        return {f.name: getattr(self, f.name) for f in fields(RankPOConfig)}
+
+
+@dataclass
+class AlignConfig(RankPOConfig):
+    """Settings of :func:`train_align`: a :class:`RankPOConfig` plus the models (saved beside the model)."""
+
+    base: str = setting("", help="The stage-1 encoder to start from (a folder or encoder spec); required.")
+    reference: str | None = setting(
+        None,
+        help="The frozen reference (RankPO); None: the base itself. Must be the base's architecture and, "
+        "unless allow_foreign_reference, its weights or its own recorded reference.",
+    )
+    allow_foreign_reference: bool = setting(
+        False, help="Accept a same-architecture reference whose weights are not the base's lineage."
+    )
+
+    def problems(self) -> list[str]:
+        out = super().problems()
+        if not self.base:
+            out.insert(0, "base (the stage-1 encoder) is required")
+        return out
 
 
 # ---------------------------------------------------------------------------- reference
@@ -204,13 +174,129 @@ def preference_accuracy(encoder: BiEncoder, prefs: Sequence[Preference]) -> floa
 # ---------------------------------------------------------------------------- training
 
 
-def _same_query_mask(query_ids: list[str]) -> Any:
+def same_query_mask(query_ids: list[str]) -> Any:
     """``(B, 2B)`` True where another row of the same query supplies the candidate."""
     import torch
 
     n = len(query_ids)
     m = [[i != k and query_ids[i] == query_ids[k] for k in range(n)] for i in range(n)]
     return torch.tensor([row + row for row in m])
+
+
+# ---------------------------------------------------------------------------- recipe
+
+
+class PreferenceRecipe(EncoderRecipe):
+    """RankPO / SimRankPO / SFT on preference triples; the last epoch is kept."""
+
+    meta_file = MODEL_CONFIG_FILE
+    keep = "last"
+
+    def __init__(
+        self,
+        prefs: Sequence[Preference],
+        config: AlignConfig,
+        *,
+        corpus: Corpus | None = None,
+        held_out: Sequence[Preference] = (),
+    ) -> None:
+        from agentic_match.models import resolve_encoder
+
+        if not prefs:
+            raise DataError("no preference to train on (the preference file was empty or every record was a tie)")
+        self.prefs, self.config, self.corpus, self.held_out = list(prefs), config, corpus, list(held_out)
+        self.base = resolve_encoder(config.base)
+        self.ref_folder = resolve_encoder(config.reference) if config.reference else self.base
+        self.margins = np.zeros(len(self.prefs), dtype=np.float32)
+        self.label = f"{config.method} epoch"
+
+    def base_folder(self) -> Path:
+        return self.base
+
+    @property
+    def temperature(self) -> float:
+        # The stage-1 model's score scale is kept.
+        path = self.base / SETTINGS_FILE
+        saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        return float(saved.get("temperature", EncoderSettings().temperature))
+
+    def identity(self) -> dict[str, Any]:
+        from agentic_match.models import model_fingerprint
+
+        return {
+            "base_fingerprint": model_fingerprint(self.base),
+            "reference_fingerprint": model_fingerprint(self.ref_folder) if self.config.method == "rankpo" else None,
+            "preferences_digest": digest(
+                [[p.query_id, p.chosen_id, p.rejected_id, p.query, p.chosen, p.rejected] for p in self.prefs]
+            ),
+        }
+
+    def prepare(self, model: Any, *, out_dir: Path, resuming: bool) -> None:
+        """The frozen reference: checked, its margins computed once and kept in the run folder."""
+        cfg = self.config
+        if cfg.method != "rankpo":
+            return
+        path = out_dir / MARGINS_FILE
+        if path.is_file():
+            self.margins = np.asarray(json.loads(path.read_text(encoding="utf-8")), dtype=np.float32)
+            return
+        base_model = model if not resuming else load_sentence_transformer(self.base, cfg.device)
+        ref_model = (
+            base_model if self.ref_folder == self.base else load_sentence_transformer(self.ref_folder, cfg.device)
+        )
+        check_reference(self.base, base_model, self.ref_folder, ref_model, cfg.allow_foreign_reference)
+        ref = BiEncoder(ref_model, EncoderSettings(max_seq_length=cfg.max_seq_length, batch_size=cfg.eval_batch_size))
+        self.margins = reference_margins(ref, self.prefs)
+        atomic_write_bytes(path, json.dumps([round(float(x), 7) for x in self.margins]).encode())
+
+    def batches(self, epoch: int) -> list[list[int]]:
+        n, size = len(self.prefs), self.config.batch_size
+        order = random.Random(self.config.seed * 1000 + epoch).sample(range(n), n)
+        batches = [order[i : i + size] for i in range(0, n, size)]
+        return [b for b in batches if len(b) >= 2] or batches
+
+    def loss(self, model: Any, batch: Sequence[int], rng: random.Random) -> Any:
+        import torch
+
+        from agentic_match.align.losses import preference_sft_loss, rankpo_loss
+
+        cfg = self.config
+        bp = [self.prefs[i] for i in batch]
+        q, c, r = (embed(model, [getattr(p, side) for p in bp]) for side in ("query", "chosen", "rejected"))
+        if cfg.method == "sft":
+            mask = same_query_mask([p.query_id for p in bp]).to(model.device)
+            return preference_sft_loss(q, c, r, temperature=cfg.sft_temperature, mask=mask)
+        ref = torch.tensor(self.margins[list(batch)], device=model.device) if cfg.method == "rankpo" else None
+        return rankpo_loss(
+            q,
+            c,
+            r,
+            ref,
+            tau=cfg.tau,
+            beta=cfg.beta,
+            gamma=cfg.gamma,
+            label_smoothing=cfg.label_smoothing,
+            loss_type=cfg.loss_type,
+            contrastive_weight=cfg.contrastive_weight,
+            contrastive_temperature=cfg.sft_temperature,
+        )
+
+    def evaluate(self, encoder: BiEncoder) -> tuple[float, dict[str, Any]]:
+        alignment = preference_accuracy(encoder, self.held_out) if self.held_out else math.nan
+        retention, metrics = math.nan, {}
+        if self.corpus is not None and self.config.eval_split:
+            retention, metrics = dev_score(encoder, self.corpus, self.config.eval_split)
+        return retention, {
+            "alignment": None if math.isnan(alignment) else alignment,
+            "retention_ndcg@10": None if math.isnan(retention) else retention,
+            "dev": metrics,
+        }
+
+    def describe(self, record: dict[str, Any]) -> str:
+        return (
+            f"loss {record['train_loss']:.4f}  alignment {record['alignment']}  "
+            f"retention nDCG@10 {record['retention_ndcg@10']}"
+        )
 
 
 def train_align(
@@ -238,192 +324,17 @@ def train_align(
         DataError: no preference to train on.
         ConfigError: a reference from another encoder; ``out_dir`` holds another run.
     """
-    import torch
-    from tqdm.auto import tqdm
-    from transformers import get_linear_schedule_with_warmup
-
-    from agentic_match.align.losses import preference_sft_loss, rankpo_loss
-    from agentic_match.models import model_fingerprint, resolve_encoder
-    from agentic_match.retrieval.encoder import _load_st
-
-    if not prefs:
-        raise DataError("no preference to train on (the preference file was empty or every record was a tie)")
-    out_dir = Path(out_dir)
-    base_folder = resolve_encoder(config.base)
-    ref_folder = resolve_encoder(config.reference) if config.reference else base_folder
-    base_settings = BiEncoder.load(base_folder).settings
-    identity = {
-        "config": config.to_dict(),
-        "base_fingerprint": model_fingerprint(base_folder),
-        "reference_fingerprint": model_fingerprint(ref_folder) if config.method == "rankpo" else None,
-        "preferences_digest": digest(
-            [[p.query_id, p.chosen_id, p.rejected_id, p.query, p.chosen, p.rejected] for p in prefs]
-        ),
-    }
-    cfg_path = out_dir / CONFIG_FILE
-    if cfg_path.is_file():
-        saved = json.loads(cfg_path.read_text(encoding="utf-8"))
-        if saved != identity:
-            diff = sorted(k for k in identity if saved.get(k) != identity[k])
-            raise ConfigError(f"{out_dir} holds an alignment run with other {', '.join(diff)}; use another folder")
-
-    model_dir, last_dir = out_dir / "model", out_dir / "checkpoints" / "last"
-    state: dict[str, Any] = {"epochs_done": 0, "history": []}
-    if (last_dir / "state.json").is_file():
-        state = json.loads((last_dir / "state.json").read_text(encoding="utf-8"))
-    if (model_dir / MODEL_CONFIG_FILE).is_file() and state["epochs_done"] >= config.epochs:
-        return TrainResult(out_dir, model_dir, state["epochs_done"], state["history"], [], True)
-
-    resuming = state["epochs_done"] > 0
-    model = _load_st(last_dir / "model" if resuming else base_folder, config.device)
-    infer_len = int(state.get("infer_len") or model.max_seq_length)
-
-    # ---- the frozen reference: checked, its margins computed once and kept in the run folder
-    margins = np.zeros(len(prefs), dtype=np.float32)
-    if config.method == "rankpo":
-        margins_path = out_dir / MARGINS_FILE
-        if margins_path.is_file():
-            margins = np.asarray(json.loads(margins_path.read_text(encoding="utf-8")), dtype=np.float32)
-        else:
-            base_model = model if not resuming else _load_st(base_folder, config.device)
-            ref_model = base_model if ref_folder == base_folder else _load_st(ref_folder, config.device)
-            check_reference(base_folder, base_model, ref_folder, ref_model, config.allow_foreign_reference)
-            ref = BiEncoder(
-                ref_model, EncoderSettings(max_seq_length=config.max_seq_length, batch_size=config.eval_batch_size)
-            )
-            margins = reference_margins(ref, prefs)
-            del ref, ref_model
-    out_dir.mkdir(parents=True, exist_ok=True)
-    from agentic_match.files import atomic_write_bytes
-
-    if not cfg_path.is_file():
-        atomic_write_bytes(cfg_path, json.dumps(identity, indent=2).encode("utf-8"))
-    if config.method == "rankpo" and not (out_dir / MARGINS_FILE).is_file():
-        atomic_write_bytes(out_dir / MARGINS_FILE, json.dumps([round(float(x), 7) for x in margins]).encode())
-
-    model.max_seq_length = config.max_seq_length
-    if config.freeze_embeddings:
-        auto = getattr(model[0], "auto_model", None)
-        if auto is not None and hasattr(auto, "get_input_embeddings"):
-            auto.get_input_embeddings().weight.requires_grad_(False)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": [p for p in params if p.ndim > 1], "weight_decay": config.weight_decay},
-            {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
-        ],
-        lr=config.learning_rate,
-    )
-    order = {
-        e: random.Random(config.seed * 1000 + e).sample(range(len(prefs)), len(prefs))
-        for e in range(1, config.epochs + 1)
-    }
-    batches = {e: [o[i : i + config.batch_size] for i in range(0, len(o), config.batch_size)] for e, o in order.items()}
-    batches = {e: [b for b in bs if len(b) >= 2] or bs for e, bs in batches.items()}
-    total_steps = sum(len(b) for b in batches.values())
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
-    if resuming:
-        ts = torch.load(last_dir / "trainer_state.pt", map_location="cpu", weights_only=False)
-        optimizer.load_state_dict(ts["optimizer"])
-        scheduler.load_state_dict(ts["scheduler"])
-
-    device = model.device
-    epochs_run: list[int] = []
-    for epoch in range(state["epochs_done"] + 1, config.epochs + 1):
-        if stop_after is not None and len(epochs_run) >= stop_after:
-            return TrainResult(out_dir, model_dir, state["epochs_done"], state["history"], epochs_run, False)
-        set_seed(config.seed * 1000 + epoch)
-        model.train()
-        t0, total, n = time.perf_counter(), 0.0, 0
-        bar = tqdm(
-            batches[epoch], desc=f"{config.method} epoch {epoch}/{config.epochs}", disable=not progress, leave=False
-        )
-        for batch in bar:
-            bp = [prefs[i] for i in batch]
-            q, c, r = (
-                model(to_device(model.preprocess(texts), device))["sentence_embedding"]
-                for texts in ([p.query for p in bp], [p.chosen for p in bp], [p.rejected for p in bp])
-            )
-            if config.method == "sft":
-                mask = _same_query_mask([p.query_id for p in bp]).to(device)
-                loss = preference_sft_loss(q, c, r, temperature=config.sft_temperature, mask=mask)
-            else:
-                ref = torch.tensor(margins[batch], device=device) if config.method == "rankpo" else None
-                loss = rankpo_loss(
-                    q,
-                    c,
-                    r,
-                    ref,
-                    tau=config.tau,
-                    beta=config.beta,
-                    gamma=config.gamma,
-                    label_smoothing=config.label_smoothing,
-                    loss_type=config.loss_type,
-                    contrastive_weight=config.contrastive_weight,
-                    contrastive_temperature=config.sft_temperature,
-                )
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            total += float(loss.detach())
-            n += 1
-            bar.set_postfix(loss=f"{total / n:.4f}")
-        bar.close()
-        train_s = time.perf_counter() - t0
-
-        model.eval()
-        enc = BiEncoder(
-            model,
-            EncoderSettings(
-                temperature=base_settings.temperature, max_seq_length=infer_len, batch_size=config.eval_batch_size
-            ),
-            memoize=False,
-        )
-        alignment = preference_accuracy(enc, held_out) if held_out else math.nan
-        retention, metrics = (math.nan, {})
-        if corpus is not None and config.eval_split:
-            retention, metrics = dev_score(enc, corpus, config.eval_split)
-        model.max_seq_length = config.max_seq_length
-        record = {
-            "epoch": epoch,
-            "train_loss": total / max(n, 1),
-            "steps": n,
-            "train_s": round(train_s, 1),
-            "alignment": None if math.isnan(alignment) else alignment,
-            "retention_ndcg@10": None if math.isnan(retention) else retention,
-            "dev": metrics,
-        }
-        state["history"].append(record)
-        state["epochs_done"] = epoch
-        state["infer_len"] = infer_len
-        ts = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}
-        write_checkpoint(last_dir, model, infer_len, base_settings.temperature, ts, state)
-        epochs_run.append(epoch)
-        if progress:
-            print(
-                f"{config.method} epoch {epoch}/{config.epochs}: loss {record['train_loss']:.4f}  "
-                f"alignment {record['alignment']}  retention nDCG@10 {record['retention_ndcg@10']}  ({train_s:.0f}s)",
-                flush=True,
-            )
-
-    tmp = out_dir / f".model.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        shutil.copytree(last_dir / "model", tmp)
-        (tmp / MODEL_CONFIG_FILE).write_text(
-            json.dumps({**identity, "history": state["history"]}, indent=2), encoding="utf-8"
-        )
-        replace_dir(tmp, model_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return TrainResult(out_dir, model_dir, state["epochs_done"], state["history"], epochs_run, True)
+    recipe = PreferenceRecipe(prefs, config, corpus=corpus, held_out=held_out)
+    return train_encoder(recipe, config, out_dir, stop_after=stop_after, progress=progress)
 
 
 __all__ = [
     "AlignConfig",
+    "PreferenceRecipe",
+    "RankPOConfig",
     "check_reference",
     "preference_accuracy",
     "reference_margins",
+    "same_query_mask",
     "train_align",
 ]

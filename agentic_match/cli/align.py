@@ -140,7 +140,7 @@ def rerank_train(
 ) -> None:
     """Train a cross-encoder reranker on the training labels."""
     from agentic_match.data import load_benchmark
-    from agentic_match.retrieval.rerank import CrossEncoderConfig, train_cross_encoder
+    from agentic_match.retrieval.training.cross_encoder import CrossEncoderConfig, train_cross_encoder
 
     cfg = CrossEncoderConfig(
         base=base, loss=loss, epochs=epochs, batch_size=batch_size, learning_rate=lr, max_length=max_length, seed=seed

@@ -62,7 +62,7 @@ def train(
 ) -> None:
     """Train a ConFit bi-encoder on accepted train labels (resumable: rerun the same command)."""
     from agentic_match.retrieval.mining import load_negatives
-    from agentic_match.retrieval.train import ConFitConfig, train_confit
+    from agentic_match.retrieval.training import ConFitConfig, train_confit
 
     corpus = _load_corpus(data, resumes, jobs, labels)
     mode = negatives if negatives in ("rejected", "none") else "rejected"

@@ -63,8 +63,6 @@ class Interaction:
     job_id: str
 
 
-
-
 @dataclass(slots=True)
 class Corpus:
     """Everything a matching task needs, already validated.

@@ -18,8 +18,6 @@ from agentic_match.types import Run
 RUN_TOP_K = 100
 
 
-
-
 def top_k(run: Run, k: int = RUN_TOP_K) -> Run:
     """Each query's ``k`` best documents, best first (ties broken by doc id for determinism)."""
     out: Run = {}

@@ -17,13 +17,11 @@ whose resume the lexicon changes, the counterfactual resume as a second positive
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
-import time
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,9 +29,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from agentic_match.config import config_to_dict, setting
 from agentic_match.data.render import RenderConfig, render
 from agentic_match.data.schema import Corpus
 from agentic_match.errors import ConfigError
+from agentic_match.files import digest
+from agentic_match.retrieval.mining import PairNegatives
+from agentic_match.retrieval.training import ConFitConfig, train_encoder
+from agentic_match.retrieval.training.confit import ConFitRecipe
+from agentic_match.types import Pair
 
 log = logging.getLogger(__name__)
 
@@ -198,33 +202,26 @@ class FairConFitLoss(nn.Module):
 class FairTrainConfig:
     """Settings of :func:`train_fair_confit` (the ConFit ones are in ``confit``)."""
 
-    confit: Any = None
-    """A :class:`~agentic_match.retrieval.train.ConFitConfig` (``None``: its defaults)."""
-    beta: float = 1.0
-    """Weight β of the fairness term (0: plain ConFit)."""
-    criterion: Criterion = "dp"
-    """Gap penalised: ``"dp"``, ``"eo"`` or ``"eodds"``."""
-    fairness_temperature: float = 1.0
-    """Sigmoid temperature on the centred logits (see :func:`batch_fairness_inputs`)."""
-    squared: bool = False
-    """Penalise the squared gap."""
-    group_key: str = "group"
-    """Resume metadata key holding the sensitive attribute (only used when no ``groups``
-    mapping is passed)."""
-    cda: bool = False
-    """Counterfactual data augmentation: add each changed resume's counterfactual as a
-    second positive of its job."""
-    cda_dimensions: tuple[str, ...] = ("gender",)
-    """Lexicon dimensions swapped for augmentation."""
-    max_pairs: int | None = None
-    """Train on at most this many accepted pairs (seeded sample; for quick sweeps)."""
+    confit: ConFitConfig = setting(factory=ConFitConfig, help="The ConFit* settings (the utility term).")
+    beta: float = setting(1.0, help="Weight β of the fairness term (0: plain ConFit, the gap still logged).")
+    criterion: Criterion = setting("dp", help="Gap penalised: dp, eo or eodds.", choices=("dp", "eo", "eodds"))
+    fairness_temperature: float = setting(
+        1.0, help="Sigmoid temperature on the centred logits (see batch_fairness_inputs)."
+    )
+    squared: bool = setting(False, help="Penalise the squared gap.")
+    group_key: str = setting(
+        "group", help="Resume metadata key holding the sensitive attribute (when no groups mapping is passed)."
+    )
+    cda: bool = setting(
+        False, help="Counterfactual data augmentation: each changed resume's counterfactual is a second positive."
+    )
+    cda_dimensions: tuple[str, ...] = setting(("gender",), help="Lexicon dimensions swapped for augmentation.")
+    max_pairs: int | None = setting(
+        None, help="Train on at most this many accepted pairs (seeded sample; for quick sweeps)."
+    )
 
     def __post_init__(self) -> None:
-        from agentic_match.retrieval.train import ConFitConfig
-
-        if self.confit is None:
-            self.confit = ConFitConfig()
-        elif isinstance(self.confit, Mapping):
+        if isinstance(self.confit, Mapping):
             self.confit = ConFitConfig.from_dict(dict(self.confit))
         if self.beta < 0:
             raise ConfigError(f"beta must be >= 0, got {self.beta}")
@@ -233,9 +230,7 @@ class FairTrainConfig:
         self.cda_dimensions = tuple(self.cda_dimensions)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["confit"] = self.confit.to_dict()
-        return d
+        return config_to_dict(self)
 
 
 @dataclass
@@ -249,235 +244,156 @@ class FairTrainResult:
     group_counts: dict[str, int] = field(default_factory=dict)
 
 
+class FairConFitRecipe(ConFitRecipe):
+    """ConFit* with the fairness term, on the one training loop (the best epoch on dev is kept).
+
+    The data differ from ConFit*'s in two ways: a seeded sample of the pairs
+    (``max_pairs``) and, with ``cda``, each accepted pair whose resume the lexicon changes
+    gets its counterfactual (``<id>#cf``, sharing the original's hard negatives) as a second
+    positive of the job, grouped on the other side when the groups are the lexicon's sides.
+    """
+
+    meta_file = "fair_config.json"
+    label = "fair-confit epoch"
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        config: FairTrainConfig,
+        *,
+        groups: Mapping[str, Hashable] | None = None,
+        render_config: RenderConfig | None = None,
+    ) -> None:
+        from agentic_match.data.labels import accepted_pairs, training_labels
+        from agentic_match.errors import NoTrainingPairsError
+        from agentic_match.fairness.lexicon import Lexicon
+        from agentic_match.retrieval.mining import rejected_negatives
+
+        cc = config.confit
+        rc = render_config or RenderConfig()
+        labels = training_labels(corpus, cc.train_split)
+        pairs = accepted_pairs(labels)
+        if config.max_pairs is not None and len(pairs) > config.max_pairs:
+            pairs = random.Random(cc.seed).sample(pairs, config.max_pairs)
+        if not pairs:
+            raise NoTrainingPairsError(f"{corpus.source}: no accepted pair in the {cc.train_split!r} labels")
+        if groups is None:
+            groups = {
+                rid: d.metadata[config.group_key]
+                for rid, d in corpus.resumes.items()
+                if d.metadata.get(config.group_key) not in (None, "")
+            }
+        group_ids = {g: i for i, g in enumerate(sorted({str(v) for v in groups.values()}))}
+        gid = {rid: group_ids[str(g)] for rid, g in groups.items()}
+        texts: dict[str, str] = {}
+        n_cda = 0
+        if config.cda:
+            lex = Lexicon.load()
+            sides = lex.dimension(config.cda_dimensions[0]).sides
+            for rid, jid in list(pairs):
+                res = lex.swap(render(corpus.resumes[rid], rc), config.cda_dimensions)
+                if not res.changed:
+                    continue
+                cf_id = f"{rid}#cf"
+                texts[cf_id] = res.text
+                pairs.append((cf_id, jid))
+                n_cda += 1
+                g = groups.get(rid)
+                if g in sides:
+                    other = sides[1 - sides.index(g)]
+                    if other in group_ids:
+                        gid[cf_id] = group_ids[other]
+        super().__init__(
+            corpus,
+            cc,
+            rejected_negatives(labels) if cc.negatives == "rejected" else {},
+            pairs=pairs,
+            texts=texts,
+            render_config=rc,
+        )
+        self.fair = config
+        self.gid = gid
+        self.n_cda = n_cda
+        self.label = f"[fair-confit β={config.beta}] epoch"
+        counts: dict[str, int] = {}
+        names = {i: g for g, i in group_ids.items()}
+        for r in {r for r, _ in pairs}:
+            key = str(names.get(gid.get(r, -1)))
+            counts[key] = counts.get(key, 0) + 1
+        self.group_counts = counts
+
+    def identity(self) -> dict[str, Any]:
+        fair = {k: v for k, v in self.fair.to_dict().items() if k != "confit"}
+        return {**super().identity(), "fairness": fair, "groups_digest": digest(sorted(self.gid.items()))}
+
+    def negatives_of(self, pair: Pair) -> PairNegatives | None:
+        # A counterfactual copy shares its original's hard negatives.
+        return self.negatives.get((pair[0].removesuffix("#cf"), pair[1]))
+
+    def prepare(self, model: Any, *, out_dir: Path, resuming: bool) -> None:
+        from agentic_match.retrieval.losses import ConFitLoss
+
+        super().prepare(model, out_dir=out_dir, resuming=resuming)
+        cfg, fair = self.config, self.fair
+        self.loss_fn = FairConFitLoss(
+            ConFitLoss(model, temperature=cfg.temperature, lam=cfg.lam),
+            FairnessLoss(fair.criterion, fair.fairness_temperature, fair.squared),
+            fair.beta,
+        )
+
+    def loss(self, model: Any, batch: Sequence[int], rng: random.Random) -> Any:
+        b = self.batch(model, batch, rng)
+        groups = torch.tensor([self.gid.get(r, -1) for r in b.resumes], device=model.device)
+        loss = self.loss_fn(b.features, resume_mask=b.resume_mask, job_mask=b.job_mask, resume_groups=groups)
+        return loss, {k: self.loss_fn.last_terms.get(k, 0.0) for k in ("utility", "fair")}
+
+    def evaluate(self, encoder: Any) -> tuple[float, dict[str, Any]]:
+        cc = self.config
+        if not (cc.eval_split and any(k.startswith(f"{cc.eval_split}_") for k in self.corpus.qrels)):
+            return math.nan, {}
+        return super().evaluate(encoder)
+
+    def describe(self, record: dict[str, Any]) -> str:
+        dev = record.get("dev_ndcg@10")
+        return (
+            f"loss {record['train_loss']:.4f} (utility {record.get('utility', 0):.4f}, fair "
+            f"{record.get('fair', 0):.4f}) dev nDCG@10 {'n/a' if dev is None else f'{dev:.2f}'}"
+        )
+
+
 def train_fair_confit(
     corpus: Corpus,
-    config: FairTrainConfig = FairTrainConfig(),
+    config: FairTrainConfig | None = None,
     out_dir: str | Path = "runs/fair-confit",
     *,
     groups: Mapping[str, Hashable] | None = None,
     render_config: RenderConfig | None = None,
+    stop_after: int | None = None,
     progress: bool = True,
 ) -> FairTrainResult:
-    """Train a bi-encoder with ConFit + β · fairness gap; the final model lands in ``out_dir/model``.
+    """Train a bi-encoder with ConFit + β · fairness gap; resumable, the model in ``out_dir/model``.
 
     Args:
         corpus: Documents and train labels (as for ``train_confit``).
-        config: β, criterion, CDA and the ConFit settings.
-        out_dir: Run folder; a folder holding a finished run with the same config is reused.
+        config: β, criterion, CDA and the ConFit settings (default ``FairTrainConfig()``).
+        out_dir: Run folder; rerunning the same call resumes it (a finished run returns at once).
         groups: ``{resume_id: group}``; default ``metadata[config.group_key]`` of each resume.
         render_config: How documents become text (e.g. with sensitive fields excluded).
-        progress: Print one line per epoch.
+        stop_after: Train at most this many epochs in this call.
+        progress: Show progress and one line per epoch.
     """
-    from agentic_match.fairness.lexicon import Lexicon
-    from agentic_match.models import resolve_encoder
-    from agentic_match.retrieval.batching import unique_pair_batches
-    from agentic_match.retrieval.encoder import BiEncoder, EncoderSettings, _load_st
-    from agentic_match.retrieval.losses import ConFitLoss
-    from agentic_match.retrieval.mining import rejected_negatives
-    from agentic_match.retrieval.train import (
-        NoTrainingPairsError,
-        accepted_pairs,
-        dev_score,
-        sample_at_most,
-        set_seed,
-        to_device,
-        training_labels,
+    config = config or FairTrainConfig()
+    recipe = FairConFitRecipe(corpus, config, groups=groups, render_config=render_config)
+    res = train_encoder(recipe, config.confit, out_dir, stop_after=stop_after, progress=progress)
+    return FairTrainResult(
+        res.model_dir, res.history, len(recipe.pairs) - recipe.n_cda, recipe.n_cda, recipe.group_counts
     )
-
-    cc = config.confit
-    out_dir = Path(out_dir)
-    model_dir = out_dir / "model"
-    done_file = out_dir / "fair_config.json"
-    if done_file.is_file() and (model_dir / "modules.json").is_file():
-        saved = json.loads(done_file.read_text(encoding="utf-8"))
-        if saved.get("config") == json.loads(json.dumps(config.to_dict(), default=str)):
-            log.info("%s: already trained", out_dir)
-            return FairTrainResult(
-                model_dir,
-                saved.get("history", []),
-                saved.get("n_pairs", 0),
-                saved.get("n_cda_pairs", 0),
-                saved.get("group_counts", {}),
-            )
-
-    rc = render_config or RenderConfig()
-    labels = training_labels(corpus, cc.train_split)
-    pairs = accepted_pairs(labels)
-    if config.max_pairs is not None and len(pairs) > config.max_pairs:
-        pairs = random.Random(cc.seed).sample(pairs, config.max_pairs)
-    if not pairs:
-        raise NoTrainingPairsError(f"{corpus.source}: no accepted pair in the {cc.train_split!r} labels")
-    negatives = rejected_negatives(labels) if cc.negatives == "rejected" else {}
-
-    resume_text = {rid: render(corpus.resumes[rid], rc) for rid in {r for r, _ in pairs}}
-    job_text = {jid: render(corpus.jobs[jid], rc) for jid in {j for _, j in pairs}}
-    for neg in negatives.values():
-        for rid in neg.resumes:
-            resume_text.setdefault(rid, render(corpus.resumes[rid], rc))
-        for jid in neg.jobs:
-            job_text.setdefault(jid, render(corpus.jobs[jid], rc))
-    if groups is None:
-        groups = {
-            rid: d.metadata[config.group_key]
-            for rid, d in corpus.resumes.items()
-            if d.metadata.get(config.group_key) not in (None, "")
-        }
-    group_ids = {g: i for i, g in enumerate(sorted({str(v) for v in groups.values()}))}
-    gid = {rid: group_ids[str(g)] for rid, g in groups.items()}
-
-    n_cda = 0
-    if config.cda:
-        lex = Lexicon.load()
-        sides = lex.dimension(config.cda_dimensions[0]).sides
-        for rid, jid in list(pairs):
-            res = lex.swap(resume_text[rid], config.cda_dimensions)
-            if not res.changed:
-                continue
-            cf_id = f"{rid}#cf"
-            resume_text[cf_id] = res.text
-            pairs.append((cf_id, jid))
-            n_cda += 1
-            # The counterfactual belongs to the other side when groups are the lexicon's sides.
-            g = groups.get(rid)
-            if g in sides:
-                other = sides[1 - sides.index(g)]
-                if other in group_ids:
-                    gid[cf_id] = group_ids[other]
-    positives = set(pairs)
-
-    set_seed(cc.seed)
-    base_folder = resolve_encoder(cc.encoder)
-    model = _load_st(base_folder, cc.device)
-    infer_len = int(model.max_seq_length)
-    model.max_seq_length = cc.max_seq_length
-    if cc.freeze_embeddings:
-        auto = getattr(model[0], "auto_model", None)
-        if auto is not None and hasattr(auto, "get_input_embeddings"):
-            auto.get_input_embeddings().weight.requires_grad_(False)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": [p for p in params if p.ndim > 1], "weight_decay": cc.weight_decay},
-            {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
-        ],
-        lr=cc.learning_rate,
-    )
-    epoch_batches = {
-        e: unique_pair_batches(
-            pairs, cc.batch_size, seed=cc.seed * 1000 + e, positives=positives if cc.mask_known_positives else None
-        )
-        for e in range(1, cc.epochs + 1)
-    }
-    from transformers import get_linear_schedule_with_warmup
-
-    total_steps = sum(len(b) for b in epoch_batches.values())
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(cc.warmup_ratio * total_steps), total_steps)
-    loss_fn = FairConFitLoss(
-        ConFitLoss(model, temperature=cc.temperature, lam=cc.lam),
-        FairnessLoss(config.criterion, config.fairness_temperature, config.squared),
-        config.beta,
-    )
-    device = model.device
-    history: list[dict[str, Any]] = []
-    best_score, best_state = -math.inf, None
-    for epoch in range(1, cc.epochs + 1):
-        rng = random.Random(cc.seed * 1000 + epoch)
-        model.train()
-        t0 = time.perf_counter()
-        sums = {"loss": 0.0, "utility": 0.0, "fair": 0.0}
-        n = 0
-        for batch in epoch_batches[epoch]:
-            bp = [pairs[i] for i in batch]
-            b_res, b_job = [r for r, _ in bp], [j for _, j in bp]
-            neg_jobs: list[str] = []
-            neg_res: list[str] = []
-            for p in bp:
-                pn = negatives.get((p[0].removesuffix("#cf"), p[1]))
-                if pn is not None:
-                    neg_jobs += sample_at_most(pn.jobs, cc.hard_negatives, rng)
-                    neg_res += sample_at_most(pn.resumes, cc.hard_negatives, rng)
-            neg_jobs = [j for j in dict.fromkeys(neg_jobs) if j not in set(b_job)]
-            neg_res = [r for r in dict.fromkeys(neg_res) if r not in set(b_res)]
-            cand_j, cand_r = b_job + neg_jobs, b_res + neg_res
-            rmask = jmask = None
-            if cc.mask_known_positives:
-                rmask = torch.tensor(
-                    [[i != k and (r, j) in positives for k, j in enumerate(cand_j)] for i, r in enumerate(b_res)],
-                    device=device,
-                )
-                jmask = torch.tensor(
-                    [[i != k and (r, j) in positives for k, r in enumerate(cand_r)] for i, j in enumerate(b_job)],
-                    device=device,
-                )
-            feats = [
-                to_device(model.preprocess([resume_text[r] for r in b_res]), device),
-                to_device(model.preprocess([job_text[j] for j in b_job]), device),
-                to_device(model.preprocess([job_text[j] for j in neg_jobs]), device) if neg_jobs else None,
-                to_device(model.preprocess([resume_text[r] for r in neg_res]), device) if neg_res else None,
-            ]
-            rg = torch.tensor([gid.get(r, -1) for r in cand_r], device=device)
-            loss = loss_fn(feats, resume_mask=rmask, job_mask=jmask, resume_groups=rg)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, cc.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            sums["loss"] += float(loss.detach())
-            sums["utility"] += loss_fn.last_terms.get("utility", 0.0)
-            sums["fair"] += loss_fn.last_terms.get("fair", 0.0)
-            n += 1
-        record: dict[str, Any] = {
-            "epoch": epoch,
-            "steps": n,
-            "train_s": round(time.perf_counter() - t0, 1),
-            **{k: v / max(n, 1) for k, v in sums.items()},
-        }
-        score = math.nan
-        if cc.eval_split and any(k.startswith(f"{cc.eval_split}_") for k in corpus.qrels):
-            model.eval()
-            enc = BiEncoder(
-                model,
-                EncoderSettings(temperature=cc.temperature, max_seq_length=infer_len, batch_size=cc.eval_batch_size),
-                render_config=rc,
-            )
-            score, _ = dev_score(enc, corpus, cc.eval_split)
-            model.max_seq_length = cc.max_seq_length
-            record["dev_ndcg@10"] = score
-        history.append(record)
-        if progress:
-            print(
-                f"[fair-confit β={config.beta}] epoch {epoch}/{cc.epochs}: loss {record['loss']:.4f} "
-                f"(utility {record['utility']:.4f}, fair {record['fair']:.4f}) dev nDCG@10 {score:.2f} "
-                f"({record['train_s']:.0f}s)",
-                flush=True,
-            )
-        if math.isnan(score) or score > best_score:
-            best_score = score if not math.isnan(score) else best_score
-            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.max_seq_length = infer_len
-    enc = BiEncoder(model, EncoderSettings(temperature=cc.temperature), render_config=rc)
-    enc.save(model_dir)
-    counts: dict[str, int] = {}
-    for r in {r for r, _ in pairs}:
-        key = str(next((g for g, i in group_ids.items() if i == gid.get(r)), None))
-        counts[key] = counts.get(key, 0) + 1
-    result = FairTrainResult(model_dir, history, len(pairs) - n_cda, n_cda, counts)
-    payload = {
-        "config": json.loads(json.dumps(config.to_dict(), default=str)),
-        "history": history,
-        "n_pairs": result.n_pairs,
-        "n_cda_pairs": n_cda,
-        "group_counts": counts,
-    }
-    done_file.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-    return result
 
 
 __all__ = [
     "Criterion",
     "FairConFitLoss",
+    "FairConFitRecipe",
     "FairTrainConfig",
     "FairTrainResult",
     "FairnessLoss",

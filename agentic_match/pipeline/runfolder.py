@@ -42,10 +42,6 @@ DONE_FILE = "done.json"
 HISTORY_DIR = ".history"
 
 
-
-
-
-
 def step_dir(run_dir: str | Path, step: str) -> Path:
     """``<run>/03-mine`` for ``"mine"``."""
     if step not in STEPS:

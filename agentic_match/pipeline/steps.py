@@ -122,7 +122,7 @@ def check_inputs(corpus: Corpus, config: PipelineConfig) -> None:
         DataError: no accepted train pair, no qrels for the evaluation split, or no dev
             qrels to choose the RUM band with (``band="auto"``). Every problem is listed.
     """
-    from agentic_match.retrieval.train import accepted_pairs, training_labels
+    from agentic_match.data.labels import accepted_pairs, training_labels
 
     where = corpus.source
     problems = []
@@ -221,9 +221,9 @@ def step_augment(ctx: StepContext) -> dict[str, Any]:
     """
     from agentic_match.augment.hyre import HyReConfig, hyre_document, pick_examples
     from agentic_match.data import write_documents
+    from agentic_match.data.labels import training_labels
     from agentic_match.data.schema import Document
     from agentic_match.files import atomic_write_lines
-    from agentic_match.retrieval.train import training_labels
 
     cfg = ctx.config
     if cfg.skip_augment:
@@ -268,7 +268,7 @@ def step_augment(ctx: StepContext) -> dict[str, Any]:
 
 def confit_config(cfg: PipelineConfig, corpus: Corpus) -> Any:
     """The :class:`ConFitConfig` both trainings use (hard negatives are passed explicitly)."""
-    from agentic_match.retrieval.train import ConFitConfig
+    from agentic_match.retrieval.training import ConFitConfig
 
     return ConFitConfig(
         encoder=cfg.encoder,
@@ -300,7 +300,7 @@ def _training_outputs(ctx: StepContext, result: Any, **extra: Any) -> dict[str, 
 
 def step_train(ctx: StepContext) -> dict[str, Any]:
     """ConFit* from the base encoder with in-batch negatives only (RUM's first round)."""
-    from agentic_match.retrieval.train import train_confit
+    from agentic_match.retrieval.training import train_confit
 
     corpus = ctx.corpus()
     result = train_confit(corpus, confit_config(ctx.config, corpus), ctx.folder, {}, progress=ctx.config.progress)
@@ -337,7 +337,7 @@ def step_mine(ctx: StepContext) -> dict[str, Any]:
 def step_retrain(ctx: StepContext) -> dict[str, Any]:
     """ConFit* from the base encoder again, now with the mined negatives (ConFit* + RUM)."""
     from agentic_match.retrieval.mining import load_negatives
-    from agentic_match.retrieval.train import train_confit
+    from agentic_match.retrieval.training import train_confit
 
     corpus = ctx.corpus()
     negatives = load_negatives(ctx.path(ctx.output("mine", "negatives")), corpus)

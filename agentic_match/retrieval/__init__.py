@@ -1,4 +1,4 @@
-"""Retrieval: the ``Ranker`` protocol, BM25, the bi-encoder and its training.
+"""Retrieval: BM25, the bi-encoder, its training, hard-negative mining, FAISS indexes, reranking.
 
 Names are imported lazily so that ``import agentic_match.retrieval`` stays cheap (the
 encoder pulls in torch); add a name to ``_LAZY`` to export it.
@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from agentic_match.evaluation.ranker import Ranker, Run
+from agentic_match.evaluation.ranker import Ranker
+from agentic_match.types import Run
 
 _LAZY: dict[str, str] = {
     "BM25Config": "agentic_match.retrieval.bm25",
@@ -21,17 +22,19 @@ _LAZY: dict[str, str] = {
     "confit_loss": "agentic_match.retrieval.losses",
     "UniquePairBatchSampler": "agentic_match.retrieval.batching",
     "unique_pair_batches": "agentic_match.retrieval.batching",
-    "ConFitConfig": "agentic_match.retrieval.train",
-    "TrainResult": "agentic_match.retrieval.train",
-    "train_confit": "agentic_match.retrieval.train",
+    "ConFitConfig": "agentic_match.retrieval.training",
+    "TrainResult": "agentic_match.retrieval.training",
+    "train_confit": "agentic_match.retrieval.training",
+    "iterative_rum": "agentic_match.retrieval.training",
     "mine_runner_up": "agentic_match.retrieval.mining",
     "choose_band": "agentic_match.retrieval.mining",
-    "iterative_rum": "agentic_match.retrieval.mining",
     "bm25_negatives": "agentic_match.retrieval.mining",
     "rejected_negatives": "agentic_match.retrieval.mining",
     "PairNegatives": "agentic_match.retrieval.mining",
     "load_negatives": "agentic_match.retrieval.mining",
     "save_negatives": "agentic_match.retrieval.mining",
+    "VectorIndex": "agentic_match.retrieval.index",
+    "build_document_index": "agentic_match.retrieval.index",
     "RerankedRanker": "agentic_match.retrieval.rerank",
     "CrossEncoderReranker": "agentic_match.retrieval.rerank",
     "LLMReranker": "agentic_match.retrieval.rerank",

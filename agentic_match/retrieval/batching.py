@@ -14,8 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from torch.utils.data import Sampler
 
-Pair = tuple[str, str]
-"""``(resume_id, job_id)``."""
+from agentic_match.types import Pair
 
 
 def unique_pair_batches(

@@ -68,7 +68,8 @@ class EncoderSettings:
             raise ConfigError(f"max_seq_length must be >= 8, got {self.max_seq_length}")
 
 
-def _load_st(folder: Path, device: str | None) -> SentenceTransformer:
+def load_sentence_transformer(folder: Path, device: str | None = None) -> SentenceTransformer:
+    """A ``SentenceTransformer`` from a local folder (never a model hub)."""
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(folder), device=device, local_files_only=True)
@@ -140,7 +141,7 @@ class BiEncoder:
         if unknown:
             raise ConfigError(f"unknown encoder setting(s): {', '.join(sorted(unknown))}")
         settings = EncoderSettings(**{**{k: v for k, v in saved.items() if k in known}, **overrides})
-        return cls(_load_st(folder, device), settings, render_config=render_config, folder=folder)
+        return cls(load_sentence_transformer(folder, device), settings, render_config=render_config, folder=folder)
 
     def save(self, folder: str | os.PathLike[str]) -> Path:
         """Save weights, tokenizer and settings to ``folder`` atomically (replacing it)."""
@@ -313,5 +314,4 @@ def weights_digest(model: object) -> str:
     return h.hexdigest()[:16]
 
 
-
-__all__ = ["BiEncoder", "EncodeMode", "EncoderSettings", "weights_digest"]
+__all__ = ["BiEncoder", "EncodeMode", "EncoderSettings", "load_sentence_transformer", "weights_digest"]

@@ -29,7 +29,6 @@ from agentic_match.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from agentic_match.retrieval.encoder import BiEncoder
-    from agentic_match.retrieval.train import ConFitConfig, TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -189,12 +188,12 @@ def mine_runner_up(
     falls in ``band`` minus ``r``'s accepted jobs, and the resumes ranked for ``j`` in the
     band minus ``j``'s accepted resumes; ``per_pair`` of each sampled (seeded per pair).
     """
-    from agentic_match.retrieval.train import accepted_pairs, training_labels
+    from agentic_match.data.labels import accepted_pairs, training_labels
 
     labels = list(labels) if labels is not None else training_labels(corpus, split)
     pairs = accepted_pairs(labels)
     if not pairs:
-        from agentic_match.retrieval.train import NoTrainingPairsError
+        from agentic_match.errors import NoTrainingPairsError
 
         raise NoTrainingPairsError(f"{corpus.source}: no accepted pair in the {split!r} labels to mine for")
     res_ids, job_ids = _train_docs(corpus, split)
@@ -285,59 +284,6 @@ def band_label(band: Band) -> str:
     return "-".join(f"{x:g}" for x in band)
 
 
-def iterative_rum(
-    corpus: Corpus,
-    config: ConFitConfig,
-    out_dir: str | Path,
-    *,
-    rounds: int = 1,
-    band: Band | str = DEFAULT_BAND,
-    per_pair: int = 1,
-    first_encoder: str | Path | None = None,
-    progress: bool = True,
-) -> list[TrainResult]:
-    """Iterative RUM: each round mines with the previous round's encoder, retrains from the base.
-
-    Round 0 trains without hard negatives (unless ``first_encoder`` gives such a model).
-    Every step is resumable: rounds live in ``out_dir/round-<t>`` and the mined negatives in
-    ``out_dir/round-<t>/negatives.jsonl``.
-
-    Args:
-        band: A band, ``"3-4"``, or ``"auto"`` (chosen on dev with the round-0 encoder).
-    """
-    from dataclasses import replace
-
-    from agentic_match.retrieval.encoder import BiEncoder
-    from agentic_match.retrieval.train import train_confit
-
-    out_dir = Path(out_dir)
-    results: list[TrainResult] = []
-    if first_encoder is None:
-        r0 = train_confit(corpus, replace(config, negatives="none"), out_dir / "round-0", {}, progress=progress)
-        results.append(r0)
-        prev = r0.model_dir
-    else:
-        prev = Path(first_encoder)
-    chosen: Band
-    if band == "auto":
-        chosen, shares = choose_band(BiEncoder.load(prev), corpus)
-        log.info("auto band %s (positive shares %s)", band_label(chosen), shares)
-    else:
-        chosen = parse_band(band) if isinstance(band, str) else band
-    for t in range(1, rounds + 1):
-        rdir = out_dir / f"round-{t}"
-        neg_path = rdir / "negatives.jsonl"
-        if neg_path.is_file():
-            negs = load_negatives(neg_path)
-        else:
-            negs, _ = mine_runner_up(BiEncoder.load(prev), corpus, chosen, per_pair=per_pair, seed=config.seed + t)
-            save_negatives(neg_path, negs)
-        res = train_confit(corpus, config, rdir / "train", negs, progress=progress)
-        results.append(res)
-        prev = res.model_dir
-    return results
-
-
 # ---------------------------------------------------------------------------- BM25
 
 
@@ -351,9 +297,9 @@ def bm25_negatives(
     labels: Sequence[Label] | None = None,
 ) -> Negatives:
     """The comparison method: negatives sampled from each side's BM25 top-``top_k``, positives dropped."""
+    from agentic_match.data.labels import accepted_pairs, training_labels
     from agentic_match.data.render import render
     from agentic_match.retrieval.bm25 import bm25_top_k
-    from agentic_match.retrieval.train import accepted_pairs, training_labels
 
     labels = list(labels) if labels is not None else training_labels(corpus, split)
     pairs = accepted_pairs(labels)
@@ -456,7 +402,6 @@ __all__ = [
     "band_ranks",
     "bm25_negatives",
     "choose_band",
-    "iterative_rum",
     "load_negatives",
     "mine_runner_up",
     "parse_band",
