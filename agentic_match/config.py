@@ -116,9 +116,19 @@ def _nested_type(tp: Any) -> type | None:
     return None
 
 
-def config_fields(cls: type, prefix: str = "") -> list[FieldInfo]:
-    """Every leaf setting of the config dataclass ``cls``, nested sections flattened (dotted)."""
-    defaults = cls()
+def _field_default(f: dataclasses.Field) -> Any:
+    if f.default_factory is not MISSING:  # type: ignore[misc]
+        return f.default_factory()  # type: ignore[misc]
+    return None if f.default is MISSING else f.default
+
+
+def config_fields(cls: type, prefix: str = "", defaults: Any = None) -> list[FieldInfo]:
+    """Every leaf setting of the config dataclass ``cls``, nested sections flattened (dotted).
+
+    ``defaults`` is an instance whose values are shown as defaults (a nested section's
+    default may differ from its class's); without it the fields' own defaults are used, so
+    a config with a required field (no usable default) can be listed too.
+    """
     hints = _hints(cls)
     out: list[FieldInfo] = []
     for f in dataclasses.fields(cls):
@@ -126,13 +136,12 @@ def config_fields(cls: type, prefix: str = "") -> list[FieldInfo]:
             continue
         tp = hints[f.name]
         name = f"{prefix}{f.name}"
+        default = getattr(defaults, f.name) if defaults is not None else _field_default(f)
         nested = _nested_type(tp)
         if nested is not None:
-            out += config_fields(nested, prefix=f"{name}.")
+            out += config_fields(nested, prefix=f"{name}.", defaults=default)
             continue
-        out.append(
-            FieldInfo(name, tp, getattr(defaults, f.name), f.metadata.get("help", ""), f.metadata.get("choices"))
-        )
+        out.append(FieldInfo(name, tp, default, f.metadata.get("help", ""), f.metadata.get("choices")))
     return out
 
 
@@ -160,11 +169,16 @@ def config_from_dict(cls: type[C], data: Mapping[str, Any] | None, where: str = 
             f"unknown setting(s) {', '.join(where + u for u in unknown)}; known: {', '.join(sorted(names))}"
         )
     kwargs: dict[str, Any] = {}
+    by_name = {f.name: f for f in dataclasses.fields(cls)}
     for name, value in data.items():
         tp = hints[name]
         nested = _nested_type(tp)
         if nested is not None and isinstance(value, Mapping):
-            kwargs[name] = config_from_dict(nested, value, f"{where}{name}.")
+            # A section's values apply on top of the field's own default (which may differ
+            # from the nested class's defaults: the pipeline trains ConFit* for one epoch).
+            default = _field_default(by_name[name])
+            base = config_to_dict(default) if dataclasses.is_dataclass(default) else {}
+            kwargs[name] = config_from_dict(nested, deep_merge(base, dict(value)), f"{where}{name}.")
             continue
         if nested is not None and isinstance(value, nested):
             kwargs[name] = value
@@ -181,8 +195,8 @@ def config_replace(config: C, changes: Mapping[str, Any]) -> C:
     """``config`` with dotted settings replaced (``{"confit.epochs": 2}``), checked like a file."""
     nested: dict[str, Any] = {}
     for key, value in changes.items():
-        _deep_set(nested, key.split("."), value)
-    merged = _deep_merge(config_to_dict(config), nested)
+        deep_set(nested, key.split("."), value)
+    merged = deep_merge(config_to_dict(config), nested)
     return config_from_dict(type(config), merged)
 
 
@@ -195,8 +209,8 @@ def section(settings: Settings, name: str, cls: type[C], overrides: Mapping[str,
         raise ValueError(f"{name!r} is not a settings section (see SECTIONS)")
     nested: dict[str, Any] = {}
     for key, value in (overrides or {}).items():
-        _deep_set(nested, key.split("."), value)
-    return config_from_dict(cls, _deep_merge(settings.sections.get(name, {}), nested), f"{name}.")
+        deep_set(nested, key.split("."), value)
+    return config_from_dict(cls, deep_merge(settings.sections.get(name, {}), nested), f"{name}.")
 
 
 class LLMSettings(BaseModel):
@@ -319,7 +333,7 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
-def _deep_set(d: dict, keys: list[str], value: Any) -> None:
+def deep_set(d: dict, keys: list[str], value: Any) -> None:
     for k in keys[:-1]:
         d = d.setdefault(k, {})
         if not isinstance(d, dict):
@@ -327,10 +341,10 @@ def _deep_set(d: dict, keys: list[str], value: Any) -> None:
     d[keys[-1]] = value
 
 
-def _deep_merge(base: dict, top: dict) -> dict:
+def deep_merge(base: dict, top: dict) -> dict:
     out = dict(base)
     for k, v in top.items():
-        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
 
 
@@ -357,15 +371,15 @@ def load_settings(config: str | Path | None = None, overrides: list[str] | dict 
     else:
         for item in overrides or []:
             keys, value = parse_override(item)
-            _deep_set(flag_values, keys, value)
+            deep_set(flag_values, keys, value)
     # Workflow sections are layered here and validated by the workflow's own dataclass.
     sections: dict[str, Any] = {}
     for layer in (_pop_sections(file_values), _env_sections(), _pop_sections(flag_values)):
-        sections = _deep_merge(sections, layer)
+        sections = deep_merge(sections, layer)
     try:
         layered = Settings(**file_values)  # environment over file (see source order)
         if flag_values:
-            layered = _FlagsOnly(**_deep_merge(layered.model_dump(), flag_values)).as_settings()
+            layered = _FlagsOnly(**deep_merge(layered.model_dump(), flag_values)).as_settings()
         layered.sections = sections
         return layered
     except ValidationError as e:
@@ -391,7 +405,7 @@ def _env_sections() -> dict[str, Any]:
             value: Any = json.loads(raw)
         except json.JSONDecodeError:
             value = raw
-        _deep_set(out, parts, value)
+        deep_set(out, parts, value)
     return out
 
 

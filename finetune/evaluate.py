@@ -56,12 +56,13 @@ def heldout_loss(
     data: FinetuneData,
     adapter: str | Path | None = None,
     *,
-    config: FinetuneConfig = FinetuneConfig(),
+    config: FinetuneConfig | None = None,
     split: str = "eval",
     max_examples: int | None = None,
     models_dir: Path | None = None,
 ) -> dict[str, float]:
     """``{"loss", "mean_token_accuracy", "examples"}`` of base (+ ``adapter``) on an SFT split."""
+    config = config or FinetuneConfig()
     from trl import SFTTrainer
 
     if data.kind != "sft":
@@ -88,7 +89,7 @@ def preference_accuracy(
     adapter: str | Path,
     *,
     reference: str | Path | None = None,
-    config: FinetuneConfig = FinetuneConfig(),
+    config: FinetuneConfig | None = None,
     split: str = "eval",
     max_examples: int | None = None,
     models_dir: Path | None = None,
@@ -99,6 +100,7 @@ def preference_accuracy(
         adapter: The policy (base + this adapter).
         reference: The reference adapter (``None``: the base model).
     """
+    config = config or FinetuneConfig()
     from peft.utils import load_peft_weights, set_peft_model_state_dict
     from trl import DPOTrainer
 

@@ -349,7 +349,7 @@ def _is_number(v: Any) -> bool:
 
 def train_sft(
     data: FinetuneData,
-    config: FinetuneConfig = FinetuneConfig(),
+    config: FinetuneConfig | None = None,
     out_dir: str | Path = "runs/adapters/hyre-sft",
     *,
     init_adapter: str | Path | None = None,
@@ -372,6 +372,7 @@ def train_sft(
         AdapterError: the output exists, another run is unfinished there, or the
             initial adapter belongs to another base model.
     """
+    config = config or FinetuneConfig()
     return _run(
         "sft",
         data,
@@ -386,7 +387,7 @@ def train_sft(
 
 def train_dpo(
     data: FinetuneData,
-    config: FinetuneConfig = FinetuneConfig(),
+    config: FinetuneConfig | None = None,
     out_dir: str | Path = "runs/adapters/hyre-dpo",
     *,
     init_adapter: str | Path | None = None,
@@ -400,6 +401,7 @@ def train_dpo(
     model is that SFT adapter, frozen; without it a fresh LoRA is trained against the base.
     Arguments and errors as :func:`train_sft`.
     """
+    config = config or FinetuneConfig()
     return _run(
         "dpo",
         data,

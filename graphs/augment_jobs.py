@@ -2,7 +2,7 @@
 
 ::
 
-    START -> prepare --Send(batch)--> hyre_batch (parallel) -> write -> END
+    START -> prepare --Send(batch)--> process (parallel) -> write -> END
 
 Example::
 
@@ -13,34 +13,35 @@ Example::
     final = run_graph(graph, inputs_for(jobs, examples, output_path="data/jobs.hyre.jsonl"), "run-1")
 
 Each document's generation is checked and retried (:mod:`agentic_match.augment.generation`);
-a document that still fails keeps its original text and is listed in ``failures``.
+a document that still fails keeps its original text and is listed in ``failures``. The
+nodes are :mod:`graphs.batching`'s; :class:`AugmentContext` holds the client and the run's
+settings (LangGraph's runtime context, so the LangGraph server can set them per run).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
-from langgraph.config import get_stream_writer
-from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy
 
+from agentic_match.augment.batch import hyre_step, process_documents
 from agentic_match.augment.generation import ChatModel, GenerationPolicy, bind_model
-from agentic_match.augment.hyre import HyReConfig, hyre_document
+from agentic_match.augment.hyre import HyReConfig
 from agentic_match.data.render import RenderConfig
 from agentic_match.data.schema import DocKind, Document
 from agentic_match.errors import DataError
-from agentic_match.files import digest
 from graphs.batching import (
     DEFAULT_RETRY,
-    BatchTask,
-    check_fingerprint,
-    check_unique_ids,
+    BatchContext,
+    BoundGraph,
+    batch_graph,
     doc_of,
+    documents_update,
     merge_dicts,
-    plan_sends,
     rows_of,
-    write_outputs,
+    write_documents_output,
 )
 
 
@@ -70,11 +71,50 @@ class AugmentState(TypedDict, total=False):
     written: str
 
 
-class HyReTask(BatchTask):
-    """One batch plus what HyRe needs for it (sent with ``Send``)."""
+@dataclass
+class AugmentContext(BatchContext):
+    """Runtime context of ``augment_jobs``: the client and the HyRe settings of the run.
 
-    examples: list[list[dict]]
-    kind: DocKind
+    Attributes:
+        hyre: HyRe settings (examples, mode, budget, copy check).
+        policy: Attempts and checks of each generation.
+        render_config: How documents become prompt text.
+        adapter: A LoRA adapter served beside the base model (``agentic-match serve
+            --adapter NAME=PATH``): every generation of the run uses it instead of the base.
+    """
+
+    hyre: HyReConfig = field(default_factory=HyReConfig)
+    policy: GenerationPolicy = field(default_factory=GenerationPolicy)
+    render_config: RenderConfig = field(default_factory=RenderConfig)
+    adapter: str | None = None
+
+    what = "augment_jobs"
+
+    def settings_key(self) -> Any:
+        key: list[Any] = [self.hyre.__dict__, self.policy.__dict__, self.render_config.fingerprint()]
+        if self.adapter:  # another generator: a run id reused with another adapter is refused, not mixed
+            key.append(self.adapter)
+        return key
+
+    def input_key(self, state: dict) -> Any:
+        if not state.get("examples"):
+            raise DataError("augment_jobs needs at least one few-shot example pair (examples)")
+        return [state["examples"], state.get("kind", "job")]
+
+    def task_extra(self, state: dict, batch: list[dict]) -> dict[str, Any]:
+        return {"examples": state["examples"], "kind": state.get("kind", "job")}
+
+    def process(self, task: dict, emit: Any) -> dict:
+        kind = task["kind"]
+        llm = self.client()
+        if self.adapter:
+            llm = bind_model(llm, self.adapter)
+        pairs = [(doc_of(j, "job"), doc_of(r, "resume")) for j, r in task["examples"]]
+        step = hyre_step(llm, pairs, self.hyre, policy=self.policy, render_config=self.render_config)
+        return documents_update(process_documents([doc_of(r, kind) for r in task["batch"]], step, on_event=emit))
+
+    def write(self, state: dict) -> dict:
+        return write_documents_output(state, state.get("kind", "job"), "hyre_failed")
 
 
 def inputs_for(
@@ -97,6 +137,11 @@ def inputs_for(
     )
 
 
+def compile_graph(*, retry: RetryPolicy = DEFAULT_RETRY, checkpointer: Any = None):
+    """The compiled graph; its runtime context (:class:`AugmentContext`) comes with each run."""
+    return batch_graph(AugmentState, AugmentContext, "augment_jobs", retry=retry, checkpointer=checkpointer)
+
+
 def build_graph(
     llm: ChatModel,
     config: HyReConfig = HyReConfig(),
@@ -106,74 +151,21 @@ def build_graph(
     retry: RetryPolicy = DEFAULT_RETRY,
     adapter: str | None = None,
     checkpointer: Any = None,
-):
-    """The compiled ``augment_jobs`` graph over the injected client and settings.
-
-    ``adapter`` names a LoRA adapter served beside the base model (``agentic-match serve
-    --adapter NAME=PATH``): every generation of the run then uses it instead of the base.
-    """
-    settings_key = digest(config.__dict__, policy.__dict__, render_config.fingerprint())
-    if adapter:
-        # Another generator: a run id reused with another adapter is refused, not mixed.
-        settings_key = digest(settings_key, adapter)
-        llm = bind_model(llm, adapter)
-
-    def prepare(state: AugmentState) -> dict:
-        check_unique_ids(state["docs"], "augment_jobs input")
-        if not state.get("examples"):
-            raise DataError("augment_jobs needs at least one few-shot example pair (examples)")
-        fp = digest(state["docs"], state["examples"], state.get("kind", "job"), settings_key)
-        check_fingerprint(state, fp)
-        get_stream_writer()(
-            {"event": "start", "documents": len(state["docs"]), "done": len(state.get("results") or {})}
-        )
-        return {"fingerprint": fp}
-
-    def hyre_batch(task: HyReTask) -> dict:
-        writer = get_stream_writer()
-        kind = task["kind"]
-        pairs = [(doc_of(j, "job"), doc_of(r, "resume")) for j, r in task["examples"]]
-        results, failures = {}, {}
-        for row in task["batch"]:
-            doc = doc_of(row, kind)
-            out, outcome = hyre_document(llm, doc, pairs, config, policy=policy, render_config=render_config)
-            if outcome.ok:
-                results[doc.id] = rows_of([out])[0]
-            else:
-                failures[doc.id] = outcome.problem or "failed"
-            writer(
-                {
-                    "event": "document",
-                    "id": doc.id,
-                    "ok": outcome.ok,
-                    "problem": outcome.problem,
-                    "attempts": outcome.attempts,
-                }
-            )
-        writer({"event": "batch", "index": task["index"], "batches": task["batches"]})
-        return {"results": results, "failures": failures}
-
-    graph = StateGraph(AugmentState)
-    graph.add_node("prepare", prepare)
-    graph.add_node("hyre_batch", hyre_batch, retry_policy=retry)
-    graph.add_node("write", lambda s: write_outputs(s, s.get("kind", "job"), "hyre_failed"))
-    graph.add_edge(START, "prepare")
-    graph.add_conditional_edges(
-        "prepare",
-        lambda s: plan_sends(s, "hyre_batch", "write", examples=s["examples"], kind=s.get("kind", "job")),
-        ["hyre_batch", "write"],
-    )
-    graph.add_edge("hyre_batch", "write")
-    graph.add_edge("write", END)
-    return graph.compile(checkpointer=checkpointer, name="augment_jobs")
+) -> BoundGraph:
+    """The graph with a default context over the injected client and settings."""
+    ctx = AugmentContext(llm=llm, hyre=config, policy=policy, render_config=render_config, adapter=adapter)
+    return BoundGraph(compile_graph(retry=retry, checkpointer=checkpointer), ctx)
 
 
 def make_graph(config: dict | None = None):
-    """Factory for ``langgraph.json`` / the LangGraph server: a client from the settings.
+    """Factory for ``langgraph.json`` / the LangGraph server.
 
-    Uses ``llm.base_url`` when configured, else starts (or reuses) the managed vLLM server.
-    The LangGraph server supplies its own checkpointer.
+    The server passes each run's settings as the runtime context (:class:`AugmentContext`
+    fields: ``hyre``, ``policy``, ``adapter``...); the client comes from the toolkit's
+    settings (``llm.base_url``, else the managed vLLM server, started or reused). The
+    server supplies its own checkpointer.
     """
-    from graphs.runtime import settings_client
+    return compile_graph()
 
-    return build_graph(settings_client())
+
+__all__ = ["AugmentContext", "AugmentState", "build_graph", "compile_graph", "inputs_for", "make_graph"]

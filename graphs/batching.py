@@ -1,16 +1,24 @@
-"""What the document-batch graphs share: state reducers, batch fan-out, checkpoints, running.
+"""What the batch graphs share: one factory, its generic nodes, checkpoints, running.
 
-``augment_jobs``, ``complete_resumes`` and ``clean_resumes`` all have the same shape::
+``augment_jobs``, ``complete_resumes``, ``clean_resumes`` and ``judge_pairs`` all have one
+shape, built by :func:`batch_graph`::
 
     START -> prepare --Send(batch)--> process (xN, in parallel) -> write -> END
 
-``prepare`` checks the input and plans batches of the documents not yet done, ``process``
-runs one batch through an ``agentic_match.augment`` function (one LLM call per document,
-batches run concurrently), ``write`` writes the data-contract output files. With a
+The nodes are the module-level functions below; what differs between the graphs is their
+*context* (a :class:`BatchContext` subclass, LangGraph's runtime context): the client, the
+settings of the run, and the capability that processes one batch
+(:mod:`agentic_match.augment.batch`, :func:`agentic_match.align.judge.judge_pairs`) and
+writes the output. ``prepare`` checks the input and plans batches of the items not yet
+done, ``process`` runs one batch, ``write`` writes the data-contract output files. With a
 checkpointer keyed by run id (``thread_id``), a run that died (server killed, Ctrl-C) is
 resumed by :func:`run_graph` with the same run id: finished batches are kept in the
 checkpoint and never run again, and every answer the LLM gave is also in the generation
 cache.
+
+Per-run settings come from the runtime context, so the LangGraph server can set them
+(``context`` of a run); ``build_graph(llm, config, ...)`` in each module binds a default
+context for Python callers (:class:`BoundGraph`).
 """
 
 from __future__ import annotations
@@ -18,13 +26,18 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, ClassVar, TypedDict
 
 from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import RetryPolicy, Send
 
-from agentic_match.data import document_from_row, document_to_row, write_documents
+from agentic_match.augment.batch import write_batch_output
+from agentic_match.data import document_from_row, document_to_row
 from agentic_match.data.schema import DocKind, Document
 from agentic_match.errors import (
     AgenticMatchError,
@@ -32,6 +45,8 @@ from agentic_match.errors import (
     LLMUnavailableError,
     Problem,
 )
+from agentic_match.events import BatchEvent, StartEvent
+from agentic_match.files import digest
 
 DEFAULT_RETRY = RetryPolicy(max_attempts=3, initial_interval=2.0, backoff_factor=2.0, retry_on=LLMUnavailableError)
 """Node retry policy: only a server that could not answer is retried (bad input is not)."""
@@ -73,20 +88,6 @@ def check_fingerprint(state: dict, fingerprint: str) -> None:
         )
 
 
-def plan_sends(state: dict, node: str, done_node: str, **extra: Any) -> list[Send] | str:
-    """``Send`` one task per batch of documents without a result or failure yet.
-
-    ``extra`` is added to every task (what a batch needs besides its documents).
-    """
-    finished = set(state.get("results") or {}) | set(state.get("failures") or {})
-    todo = [r for r in state["docs"] if str(r.get("id")) not in finished]
-    size = max(1, int(state.get("batch_size") or 8))
-    batches = [todo[i : i + size] for i in range(0, len(todo), size)]
-    if not batches:
-        return done_node
-    return [Send(node, {**BatchTask(batch=b, index=i, batches=len(batches)), **extra}) for i, b in enumerate(batches)]
-
-
 def check_unique_ids(rows: list[dict], what: str) -> None:
     """Every input document needs a distinct id (results are keyed by it)."""
     seen: set[str] = set()
@@ -98,43 +99,6 @@ def check_unique_ids(rows: list[dict], what: str) -> None:
         seen.add(str(rid))
     if problems:
         raise DataError(problems)
-
-
-def write_outputs(state: dict, kind: DocKind, failure_note: str) -> dict:
-    """Write ``output_path`` (every input document, in input order) and its failures file.
-
-    A document whose generation failed is written unchanged (its text is never replaced),
-    with ``metadata[failure_note]`` saying why; failures are also listed one per line in
-    ``<output>.failures.jsonl`` (removed when there are none).
-    """
-    out = state.get("output_path")
-    results, failures = state.get("results") or {}, state.get("failures") or {}
-    if not out:
-        return {}
-    docs = []
-    for row in state["docs"]:
-        rid = str(row["id"])
-        if rid in results:
-            docs.append(doc_of(results[rid], kind))
-        else:
-            d = doc_of(row, kind)
-            meta = {**d.metadata, failure_note: failures.get(rid, "not processed")}
-            docs.append(Document(d.id, d.kind, d.fields, d.text, meta))
-    path = write_documents(out, docs)
-    fail_path = failures_path(path)
-    if failures:
-        from agentic_match.files import atomic_write_lines
-
-        atomic_write_lines(fail_path, ({"id": k, "problem": v} for k, v in sorted(failures.items())))
-    else:
-        fail_path.unlink(missing_ok=True)
-    return {"written": str(path)}
-
-
-def failures_path(output: str | Path) -> Path:
-    """``jobs.hyre.jsonl`` -> ``jobs.hyre.failures.jsonl``."""
-    p = Path(output)
-    return p.with_name(p.name.removesuffix(".jsonl") + ".failures.jsonl")
 
 
 def output_path_for(input_path: str | Path, tag: str) -> Path:
@@ -210,3 +174,158 @@ def run_graph(
         elif on_event is not None:
             on_event(mode, part)
     return final
+
+
+# --------------------------------------------------------------------------- the factory
+
+
+@dataclass
+class BatchContext:
+    """The runtime context of a batch graph: its dependencies, settings and capability.
+
+    Subclasses implement :meth:`process` and :meth:`write`; the rest has defaults.
+    ``llm`` may be ``None`` in a context sent by the LangGraph server: the client then comes
+    from the toolkit's settings (:func:`graphs.runtime.settings_client`).
+    """
+
+    llm: Any = None
+    retry: RetryPolicy = DEFAULT_RETRY
+
+    #: The kind of the input documents (checked by ``prepare``), or ``None`` for other items.
+    what: ClassVar[str] = "batch"
+
+    def client(self) -> Any:
+        """The LLM client: the one given, else one from the settings."""
+        if self.llm is None:
+            from graphs.runtime import settings_client
+
+            self.llm = settings_client()
+        return self.llm
+
+    def settings_key(self) -> Any:
+        """What besides the input makes a run (a run id reused with other settings is refused)."""
+        return None
+
+    def input_key(self, state: dict) -> Any:
+        """The input beyond ``docs`` that the fingerprint covers (examples, interactions)."""
+        return None
+
+    def task_extra(self, state: dict, batch: list[dict]) -> dict[str, Any]:
+        """What a batch task carries besides its rows (sent with ``Send``)."""
+        return {}
+
+    def process(self, task: dict, emit: Callable[[Any], None]) -> dict:
+        """The state update of one batch: ``results``, ``failures`` (and extras)."""
+        raise NotImplementedError
+
+    def write(self, state: dict) -> dict:
+        """Write the outputs once every batch is done; the final state update."""
+        raise NotImplementedError
+
+
+class BoundGraph:
+    """A compiled graph with a default runtime context (what ``build_graph(llm, ...)`` returns).
+
+    ``invoke`` / ``stream`` pass the bound context unless the call gives another; every other
+    attribute is the compiled graph's (``get_state``, ``checkpointer``, ``get_graph``...).
+    """
+
+    def __init__(self, graph: Any, context: Any) -> None:
+        self.graph = graph
+        self.context = context
+
+    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("context", self.context)
+        return self.graph.invoke(input, config, **kwargs)
+
+    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("context", self.context)
+        return self.graph.stream(input, config, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.graph, name)
+
+
+def _ctx(runtime: Runtime) -> BatchContext:
+    ctx = runtime.context
+    if ctx is None:
+        raise AgenticMatchError("this graph needs its runtime context (build it with build_graph, or pass context=)")
+    return ctx
+
+
+def prepare(state: dict, runtime: Runtime) -> dict:
+    """Check the input, refuse a run id reused for other input, announce the run."""
+    ctx = _ctx(runtime)
+    check_unique_ids(state["docs"], f"{ctx.what} input")
+    fp = digest(state["docs"], ctx.input_key(state), ctx.settings_key())
+    check_fingerprint(state, fp)
+    get_stream_writer()(StartEvent(event="start", documents=len(state["docs"]), done=len(state.get("results") or {})))
+    return {"fingerprint": fp}
+
+
+def plan(state: dict, runtime: Runtime) -> list[Send] | str:
+    """One ``process`` task per batch of items without a result or failure yet (else ``write``)."""
+    ctx = _ctx(runtime)
+    finished = set(state.get("results") or {}) | set(state.get("failures") or {})
+    todo = [r for r in state["docs"] if str(r.get("id")) not in finished]
+    size = max(1, int(state.get("batch_size") or 8))
+    batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+    if not batches:
+        return "write"
+    return [
+        Send("process", {**BatchTask(batch=b, index=i, batches=len(batches)), **ctx.task_extra(state, b)})
+        for i, b in enumerate(batches)
+    ]
+
+
+def process(task: dict, runtime: Runtime) -> dict:
+    """One batch through the context's capability."""
+    writer = get_stream_writer()
+    update = _ctx(runtime).process(task, writer)
+    writer(BatchEvent(event="batch", index=task["index"], batches=task["batches"]))
+    return update
+
+
+def write(state: dict, runtime: Runtime) -> dict:
+    """The outputs, once every batch is done."""
+    return _ctx(runtime).write(state)
+
+
+def batch_graph(state: type, context: type[BatchContext], name: str, *, retry: RetryPolicy, checkpointer: Any = None):
+    """The compiled batch graph of ``state`` / ``context`` (see the module docstring)."""
+    graph = StateGraph(state, context_schema=context)
+    graph.add_node("prepare", prepare)
+    graph.add_node("process", process, retry_policy=retry)
+    graph.add_node("write", write)
+    graph.add_edge(START, "prepare")
+    graph.add_conditional_edges("prepare", plan, ["process", "write"])
+    graph.add_edge("process", "write")
+    graph.add_edge("write", END)
+    return graph.compile(checkpointer=checkpointer, name=name)
+
+
+def documents_update(batch: Any, extra_key: str | None = None) -> dict:
+    """A :class:`~agentic_match.augment.batch.BatchResult` as a state update (rows, failures, extras)."""
+    update: dict[str, Any] = {
+        "results": {k: rows_of([d])[0] for k, d in batch.results.items()},
+        "failures": batch.failures,
+    }
+    if extra_key:
+        update[extra_key] = batch.extras
+    return update
+
+
+def write_documents_output(state: dict, kind: DocKind, failure_note: str) -> dict:
+    """Write ``output_path`` (every input document, in input order) and its failures file.
+
+    A document whose generation failed is written unchanged (its text is never replaced),
+    with ``metadata[failure_note]`` saying why; failures are also listed one per line in
+    ``<output>.failures.jsonl`` (removed when there are none).
+    """
+    out = state.get("output_path")
+    if not out:
+        return {}
+    docs = [doc_of(r, kind) for r in state["docs"]]
+    results = {k: doc_of(v, kind) for k, v in (state.get("results") or {}).items()}
+    path = write_batch_output(out, docs, results, state.get("failures") or {}, failure_note)
+    return {"written": str(path)}

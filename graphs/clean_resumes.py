@@ -2,36 +2,36 @@
 
 ::
 
-    START -> prepare --Send(batch)--> clean_batch (parallel) -> write -> END
+    START -> prepare --Send(batch)--> process (parallel) -> write -> END
 
-See :mod:`agentic_match.augment.clean` for the record and the output document.
+See :mod:`agentic_match.augment.clean` for the record and the output document. The nodes
+are :mod:`graphs.batching`'s; :class:`CleanContext` holds the client and the run's settings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
-from langgraph.config import get_stream_writer
-from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy
 
-from agentic_match.augment.clean import CleanConfig, clean_resume
+from agentic_match.augment.batch import clean_step, process_documents
+from agentic_match.augment.clean import CleanConfig
 from agentic_match.augment.esco import EscoStandardizer, standardize_documents
 from agentic_match.augment.generation import ChatModel, GenerationPolicy
 from agentic_match.data.render import RenderConfig
 from agentic_match.data.schema import Document
-from agentic_match.files import digest
 from graphs.batching import (
     DEFAULT_RETRY,
-    BatchTask,
-    check_fingerprint,
-    check_unique_ids,
+    BatchContext,
+    BoundGraph,
+    batch_graph,
     doc_of,
+    documents_update,
     merge_dicts,
-    plan_sends,
     rows_of,
-    write_outputs,
+    write_documents_output,
 )
 
 
@@ -57,9 +57,48 @@ class CleanState(TypedDict, total=False):
     written: str
 
 
+@dataclass
+class CleanContext(BatchContext):
+    """Runtime context of ``clean_resumes``.
+
+    Attributes:
+        clean: Clean-up settings.
+        policy: Attempts and checks of each generation.
+        render_config: How documents become prompt text.
+        esco: With a standardizer, each cleaned resume's current title is also mapped to
+            its nearest ESCO occupation and that occupation's skills (``metadata["esco"]``).
+    """
+
+    clean: CleanConfig = field(default_factory=CleanConfig)
+    policy: GenerationPolicy = field(default_factory=GenerationPolicy)
+    render_config: RenderConfig = field(default_factory=RenderConfig)
+    esco: EscoStandardizer | None = None
+
+    what = "clean_resumes"
+
+    def settings_key(self) -> Any:
+        return [self.clean.__dict__, self.policy.__dict__, self.render_config.fingerprint(), self.esco is not None]
+
+    def process(self, task: dict, emit: Any) -> dict:
+        step = clean_step(self.client(), self.clean, policy=self.policy, render_config=self.render_config)
+        batch = process_documents([doc_of(r, "resume") for r in task["batch"]], step, on_event=emit)
+        if self.esco is not None and batch.results:
+            cleaned = standardize_documents(self.esco, list(batch.results.values()))
+            batch.results = {d.id: d for d in cleaned}
+        return documents_update(batch)
+
+    def write(self, state: dict) -> dict:
+        return write_documents_output(state, "resume", "clean_failed")
+
+
 def inputs_for(resumes: Sequence[Document], *, output_path: str | None = None, batch_size: int = 4) -> CleanState:
     """The input state of a run."""
     return CleanState(docs=rows_of(list(resumes)), batch_size=batch_size, output_path=output_path)
+
+
+def compile_graph(*, retry: RetryPolicy = DEFAULT_RETRY, checkpointer: Any = None):
+    """The compiled graph; its runtime context (:class:`CleanContext`) comes with each run."""
+    return batch_graph(CleanState, CleanContext, "clean_resumes", retry=retry, checkpointer=checkpointer)
 
 
 def build_graph(
@@ -71,61 +110,15 @@ def build_graph(
     retry: RetryPolicy = DEFAULT_RETRY,
     esco: EscoStandardizer | None = None,
     checkpointer: Any = None,
-):
-    """The compiled ``clean_resumes`` graph over the injected client and settings.
-
-    With ``esco``, each cleaned resume's current title is also mapped to its nearest ESCO
-    occupation and that occupation's skills (``metadata["esco"]``).
-    """
-    settings_key = digest(config.__dict__, policy.__dict__, render_config.fingerprint(), esco is not None)
-
-    def prepare(state: CleanState) -> dict:
-        check_unique_ids(state["docs"], "clean_resumes input")
-        fp = digest(state["docs"], settings_key)
-        check_fingerprint(state, fp)
-        get_stream_writer()(
-            {"event": "start", "documents": len(state["docs"]), "done": len(state.get("results") or {})}
-        )
-        return {"fingerprint": fp}
-
-    def clean_batch(task: BatchTask) -> dict:
-        writer = get_stream_writer()
-        cleaned, failures = [], {}
-        for row in task["batch"]:
-            resume = doc_of(row, "resume")
-            out, outcome = clean_resume(llm, resume, config, policy=policy, render_config=render_config)
-            if outcome.ok:
-                cleaned.append(out)
-            else:
-                failures[resume.id] = outcome.problem or "failed"
-            writer(
-                {
-                    "event": "document",
-                    "id": resume.id,
-                    "ok": outcome.ok,
-                    "problem": outcome.problem,
-                    "attempts": outcome.attempts,
-                }
-            )
-        if esco is not None and cleaned:
-            cleaned = standardize_documents(esco, cleaned)
-        results = {d.id: row for d, row in zip(cleaned, rows_of(cleaned))}
-        writer({"event": "batch", "index": task["index"], "batches": task["batches"]})
-        return {"results": results, "failures": failures}
-
-    graph = StateGraph(CleanState)
-    graph.add_node("prepare", prepare)
-    graph.add_node("clean_batch", clean_batch, retry_policy=retry)
-    graph.add_node("write", lambda s: write_outputs(s, "resume", "clean_failed"))
-    graph.add_edge(START, "prepare")
-    graph.add_conditional_edges("prepare", lambda s: plan_sends(s, "clean_batch", "write"), ["clean_batch", "write"])
-    graph.add_edge("clean_batch", "write")
-    graph.add_edge("write", END)
-    return graph.compile(checkpointer=checkpointer, name="clean_resumes")
+) -> BoundGraph:
+    """The graph with a default context over the injected client and settings."""
+    ctx = CleanContext(llm=llm, clean=config, policy=policy, render_config=render_config, esco=esco)
+    return BoundGraph(compile_graph(retry=retry, checkpointer=checkpointer), ctx)
 
 
 def make_graph(config: dict | None = None):
-    """Factory for ``langgraph.json``: a client from the settings."""
-    from graphs.runtime import settings_client
+    """Factory for ``langgraph.json``: each run's settings come as its runtime context."""
+    return compile_graph()
 
-    return build_graph(settings_client())
+
+__all__ = ["CleanContext", "CleanState", "build_graph", "compile_graph", "inputs_for", "make_graph"]

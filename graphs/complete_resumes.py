@@ -2,42 +2,38 @@
 
 ::
 
-    START -> prepare --Send(batch)--> complete_batch (parallel) -> write -> END
+    START -> prepare --Send(batch)--> process (parallel) -> write -> END
 
 The inferred content goes to a separate ``inferred`` field and ``metadata["inferred"]``
 (:mod:`agentic_match.augment.completion`); each completion's skills are checked for support
 in the resume and the interacted jobs, and the per-document reports are kept in
-``fabrication`` (summarise them with ``compare_fabrication``).
+``fabrication`` (summarise them with ``compare_fabrication``). The nodes are
+:mod:`graphs.batching`'s; :class:`CompleteContext` holds the client and the run's settings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
-from langgraph.config import get_stream_writer
-from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy
 
-from agentic_match.augment.completion import (
-    CompletionConfig,
-    complete_resume,
-    fabrication_report,
-)
+from agentic_match.augment.batch import completion_step, process_documents
+from agentic_match.augment.completion import CompletionConfig
 from agentic_match.augment.generation import ChatModel, GenerationPolicy, bind_model
 from agentic_match.data.render import RenderConfig
 from agentic_match.data.schema import Document
-from agentic_match.files import digest
 from graphs.batching import (
     DEFAULT_RETRY,
-    BatchTask,
-    check_fingerprint,
-    check_unique_ids,
+    BatchContext,
+    BoundGraph,
+    batch_graph,
     doc_of,
+    documents_update,
     merge_dicts,
-    plan_sends,
     rows_of,
-    write_outputs,
+    write_documents_output,
 )
 
 
@@ -68,10 +64,49 @@ class CompleteState(TypedDict, total=False):
     written: str
 
 
-class CompleteTask(BatchTask):
-    """One batch of resumes plus their interacted jobs."""
+@dataclass
+class CompleteContext(BatchContext):
+    """Runtime context of ``complete_resumes``: the client and the completion settings.
 
-    interacted: dict[str, list[dict]]
+    Attributes:
+        completion: SRC / IRC settings.
+        policy: Attempts and checks of each generation.
+        render_config: How documents become prompt text.
+        adapter: A LoRA adapter served beside the base model, used for every generation.
+    """
+
+    completion: CompletionConfig = field(default_factory=CompletionConfig)
+    policy: GenerationPolicy = field(default_factory=GenerationPolicy)
+    render_config: RenderConfig = field(default_factory=RenderConfig)
+    adapter: str | None = None
+
+    what = "complete_resumes"
+
+    def settings_key(self) -> Any:
+        key: list[Any] = [self.completion.__dict__, self.policy.__dict__, self.render_config.fingerprint()]
+        if self.adapter:
+            key.append(self.adapter)
+        return key
+
+    def input_key(self, state: dict) -> Any:
+        return state.get("interacted") or {}
+
+    def task_extra(self, state: dict, batch: list[dict]) -> dict[str, Any]:
+        # Only the interactions of the batch's own resumes travel with it.
+        inter = state.get("interacted") or {}
+        return {"interacted": {str(r["id"]): inter.get(str(r["id"]), []) for r in batch}}
+
+    def process(self, task: dict, emit: Any) -> dict:
+        llm = self.client()
+        if self.adapter:
+            llm = bind_model(llm, self.adapter)
+        jobs = {rid: [doc_of(j, "job") for j in rows] for rid, rows in task["interacted"].items()}
+        step = completion_step(llm, jobs, self.completion, policy=self.policy, render_config=self.render_config)
+        docs = [doc_of(r, "resume") for r in task["batch"]]
+        return documents_update(process_documents(docs, step, on_event=emit), extra_key="fabrication")
+
+    def write(self, state: dict) -> dict:
+        return write_documents_output(state, "resume", "completion_failed")
 
 
 def inputs_for(
@@ -86,6 +121,11 @@ def inputs_for(
     return CompleteState(docs=rows_of(list(resumes)), interacted=inter, batch_size=batch_size, output_path=output_path)
 
 
+def compile_graph(*, retry: RetryPolicy = DEFAULT_RETRY, checkpointer: Any = None):
+    """The compiled graph; its runtime context (:class:`CompleteContext`) comes with each run."""
+    return batch_graph(CompleteState, CompleteContext, "complete_resumes", retry=retry, checkpointer=checkpointer)
+
+
 def build_graph(
     llm: ChatModel,
     config: CompletionConfig = CompletionConfig(),
@@ -95,79 +135,16 @@ def build_graph(
     retry: RetryPolicy = DEFAULT_RETRY,
     adapter: str | None = None,
     checkpointer: Any = None,
-):
-    """The compiled ``complete_resumes`` graph over the injected client and settings.
-
-    ``adapter`` names a LoRA adapter served beside the base model (``agentic-match serve
-    --adapter NAME=PATH``): every generation of the run then uses it instead of the base.
-    """
-    settings_key = digest(config.__dict__, policy.__dict__, render_config.fingerprint())
-    if adapter:
-        # Another generator: a run id reused with another adapter is refused, not mixed.
-        settings_key = digest(settings_key, adapter)
-        llm = bind_model(llm, adapter)
-
-    def prepare(state: CompleteState) -> dict:
-        check_unique_ids(state["docs"], "complete_resumes input")
-        fp = digest(state["docs"], state.get("interacted") or {}, settings_key)
-        check_fingerprint(state, fp)
-        get_stream_writer()(
-            {"event": "start", "documents": len(state["docs"]), "done": len(state.get("results") or {})}
-        )
-        return {"fingerprint": fp}
-
-    def complete_batch(task: CompleteTask) -> dict:
-        writer = get_stream_writer()
-        results, failures, fabrication = {}, {}, {}
-        for row in task["batch"]:
-            resume = doc_of(row, "resume")
-            jobs = [doc_of(j, "job") for j in task["interacted"].get(resume.id, [])]
-            out, outcome = complete_resume(llm, resume, jobs, config, policy=policy, render_config=render_config)
-            if outcome.ok and outcome.value is not None:
-                results[resume.id] = rows_of([out])[0]
-                rep = fabrication_report(resume, outcome.value.skills, jobs[: config.max_jobs], config.method)
-                fabrication[resume.id] = {
-                    "method": rep.method,
-                    "supported": rep.supported,
-                    "unsupported": rep.unsupported,
-                }
-            else:
-                failures[resume.id] = outcome.problem or "failed"
-            writer(
-                {
-                    "event": "document",
-                    "id": resume.id,
-                    "ok": outcome.ok,
-                    "problem": outcome.problem,
-                    "attempts": outcome.attempts,
-                }
-            )
-        writer({"event": "batch", "index": task["index"], "batches": task["batches"]})
-        return {"results": results, "failures": failures, "fabrication": fabrication}
-
-    def sends(state: CompleteState) -> Any:
-        # Only the interactions of the batch's own resumes travel with it.
-        out = plan_sends(state, "complete_batch", "write")
-        if isinstance(out, str):
-            return out
-        inter = state.get("interacted") or {}
-        for s in out:
-            s.arg["interacted"] = {str(r["id"]): inter.get(str(r["id"]), []) for r in s.arg["batch"]}
-        return out
-
-    graph = StateGraph(CompleteState)
-    graph.add_node("prepare", prepare)
-    graph.add_node("complete_batch", complete_batch, retry_policy=retry)
-    graph.add_node("write", lambda s: write_outputs(s, "resume", "completion_failed"))
-    graph.add_edge(START, "prepare")
-    graph.add_conditional_edges("prepare", sends, ["complete_batch", "write"])
-    graph.add_edge("complete_batch", "write")
-    graph.add_edge("write", END)
-    return graph.compile(checkpointer=checkpointer, name="complete_resumes")
+) -> BoundGraph:
+    """The graph with a default context over the injected client and settings."""
+    ctx = CompleteContext(llm=llm, completion=config, policy=policy, render_config=render_config, adapter=adapter)
+    return BoundGraph(compile_graph(retry=retry, checkpointer=checkpointer), ctx)
 
 
 def make_graph(config: dict | None = None):
-    """Factory for ``langgraph.json``: SRC completion with a client from the settings."""
-    from graphs.runtime import settings_client
+    """Factory for ``langgraph.json``: each run's settings come as its runtime context
+    (:class:`CompleteContext`: ``completion.method`` ``src`` or ``irc``, ...)."""
+    return compile_graph()
 
-    return build_graph(settings_client())
+
+__all__ = ["CompleteContext", "CompleteState", "build_graph", "compile_graph", "inputs_for", "make_graph"]

@@ -44,10 +44,11 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
+from agentic_match.config import deep_merge
 from agentic_match.data.schema import Corpus, Document
 from agentic_match.errors import ConfigError, DataError, Problem
 from agentic_match.evaluation.ranker import Ranker
-from agentic_match.feedback.update import FeedbackConfig, ModelRegistry, rankpo_update
+from agentic_match.feedback import FeedbackConfig, ModelRegistry, rankpo_update
 from agentic_match.files import read_json, write_json
 
 MANIFEST_FILE = "feedback.json"
@@ -112,7 +113,7 @@ def build_graph(
     store: Any,
     corpus: Corpus,
     registry: ModelRegistry,
-    config: FeedbackConfig = FeedbackConfig(),
+    config: FeedbackConfig | None = None,
     *,
     ranker_for: Callable[[str], Ranker] | None = None,
     candidates: Sequence[Document] | None = None,
@@ -133,6 +134,7 @@ def build_graph(
         update: Replaces :func:`rankpo_update` (same signature; tests inject fakes).
         checkpointer: A LangGraph checkpointer; needed for the pause to outlive the process.
     """
+    config = config or FeedbackConfig()
     pool = list(candidates) if candidates is not None else list(corpus.resumes.values())
     lock = threading.Lock()
     loaded: dict[str, Ranker] = {}
@@ -145,7 +147,7 @@ def build_graph(
         with lock:
             if model not in loaded:
                 loaded.clear()  # keep one model in memory: the current one
-                loaded[model] = BiEncoder.load(model, device=config.device)
+                loaded[model] = BiEncoder.load(model, device=config.rankpo.device)
             return loaded[model]
 
     def prepare(state: FeedbackState) -> dict:
@@ -275,11 +277,11 @@ def open_feedback(
         "data": manifest.get("data") or _data_spec(data),  # type: ignore[arg-type]
         "initial_model": manifest.get("initial_model") or model or "all-minilm-l6-v2",
         "store": manifest.get("store") or str(Path(store_path or folder / STORE_FILE).resolve()),
-        "config": {**manifest.get("config", {}), **(config or {})},
+        "config": deep_merge(manifest.get("config", {}), dict(config or {})),
     }
     if store_path is not None:
         manifest["store"] = str(Path(store_path).resolve())
-    cfg = FeedbackConfig(**manifest["config"])
+    cfg = FeedbackConfig.from_dict(manifest["config"])
     if write:
         folder.mkdir(parents=True, exist_ok=True)
         write_json(path, manifest)

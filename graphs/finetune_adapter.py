@@ -162,7 +162,7 @@ def build_graph(
     ops: FinetuneOps | None = None,
     *,
     data_config: DataConfig = DataConfig(),
-    config: FinetuneConfig = FinetuneConfig(),
+    config: FinetuneConfig | None = None,
     server: Any = None,
     checkpointer: Any = None,
 ):
@@ -176,6 +176,7 @@ def build_graph(
             ``None``: the switch is only recorded in the registry.
         checkpointer: LangGraph checkpointer (a finished stage is not rerun on resume).
     """
+    config = config or FinetuneConfig()
     ops = ops or FinetuneOps()
     settings_key = digest(data_config.to_dict(), config.identity())
 

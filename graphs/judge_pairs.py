@@ -2,7 +2,7 @@
 
 ::
 
-    START -> prepare --Send(batch)--> judge_batch (parallel) -> write -> END
+    START -> prepare --Send(batch)--> process (parallel) -> write -> END
 
 Example::
 
@@ -16,30 +16,22 @@ Example::
 
 ``write`` puts the consistent verdicts in the preference file (``A``/``B``); ties (the two
 orders disagree) are counted and left out; pairs whose answers failed the schema are listed
-in ``<output>.failures.jsonl``. Nothing is dropped without a count in ``counts``.
+in ``<output>.failures.jsonl``. Nothing is dropped without a count in ``counts``. Each batch
+is :func:`agentic_match.align.judge.judge_pairs`, the function the train pipeline calls over
+all pairs; the report is :class:`~agentic_match.align.judge.JudgeReport` in both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
-from langgraph.config import get_stream_writer
-from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy
 
-from agentic_match.align.judge import JudgeConfig, JudgePair, StructuredModel, judge_pair
-from agentic_match.align.preferences import preference_record, write_preferences
-from agentic_match.files import digest
-from graphs.batching import (
-    DEFAULT_RETRY,
-    BatchTask,
-    check_fingerprint,
-    check_unique_ids,
-    failures_path,
-    merge_dicts,
-    plan_sends,
-)
+from agentic_match.align.judge import JudgeConfig, JudgePair, JudgeReport, StructuredModel, judge_pairs
+from agentic_match.events import document_event
+from graphs.batching import DEFAULT_RETRY, BatchContext, BoundGraph, batch_graph, merge_dicts
 
 
 class JudgeState(TypedDict, total=False):
@@ -66,9 +58,42 @@ class JudgeState(TypedDict, total=False):
     written: str
 
 
+@dataclass
+class JudgeContext(BatchContext):
+    """Runtime context of ``judge_pairs``: the client and the judge's settings."""
+
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
+
+    what = "judge_pairs"
+
+    def settings_key(self) -> Any:
+        return self.judge.__dict__
+
+    def process(self, task: dict, emit: Any) -> dict:
+        def on_done(o: Any) -> None:
+            emit(document_event(o.pair.key, o.preferred is not None, o.problem, 2 if self.judge.both_orders else 1))
+
+        pairs = [JudgePair.from_row(r) for r in task["batch"]]
+        results, failures = judge_pairs(self.client(), pairs, self.judge, concurrency=1, on_done=on_done).results()
+        return {"results": results, "failures": failures}
+
+    def write(self, state: dict) -> dict:
+        pairs = [JudgePair.from_row(r) for r in state["docs"]]
+        report = JudgeReport.from_results(pairs, state.get("results") or {}, state.get("failures") or {})
+        out: dict[str, Any] = {"counts": report.counts()}
+        if state.get("output_path"):
+            out["written"] = str(report.write(state["output_path"]))
+        return out
+
+
 def inputs_for(pairs: Sequence[JudgePair], *, output_path: str | None = None, batch_size: int = 8) -> JudgeState:
     """The input state of a run over ``pairs``."""
     return JudgeState(docs=[p.to_row() for p in pairs], batch_size=batch_size, output_path=output_path)
+
+
+def compile_graph(*, retry: RetryPolicy = DEFAULT_RETRY, checkpointer: Any = None):
+    """The compiled graph; its runtime context (:class:`JudgeContext`) comes with each run."""
+    return batch_graph(JudgeState, JudgeContext, "judge_pairs", retry=retry, checkpointer=checkpointer)
 
 
 def build_graph(
@@ -77,78 +102,14 @@ def build_graph(
     *,
     retry: RetryPolicy = DEFAULT_RETRY,
     checkpointer: Any = None,
-):
-    """The compiled ``judge_pairs`` graph over the injected client and judge settings."""
-    settings_key = digest(config.__dict__)
-
-    def prepare(state: JudgeState) -> dict:
-        check_unique_ids(state["docs"], "judge_pairs input")
-        fp = digest(state["docs"], settings_key)
-        check_fingerprint(state, fp)
-        get_stream_writer()({"event": "start", "pairs": len(state["docs"]), "done": len(state.get("results") or {})})
-        return {"fingerprint": fp}
-
-    def judge_batch(task: BatchTask) -> dict:
-        writer = get_stream_writer()
-        results, failures = {}, {}
-        for row in task["batch"]:
-            out = judge_pair(llm, JudgePair.from_row(row), config)
-            if out.preferred is None:
-                failures[row["id"]] = out.problem or "failed"
-            else:
-                results[row["id"]] = {"preferred": out.preferred, "reason": out.reason}
-            writer({"event": "pair", "id": row["id"], "preferred": out.preferred, "problem": out.problem})
-        writer({"event": "batch", "index": task["index"], "batches": task["batches"]})
-        return {"results": results, "failures": failures}
-
-    def write(state: JudgeState) -> dict:
-        results, failures = state.get("results") or {}, state.get("failures") or {}
-        records = []
-        for row in state["docs"]:
-            r = results.get(row["id"])
-            if r and r["preferred"] in ("A", "B"):
-                p = JudgePair.from_row(row)
-                records.append(
-                    preference_record(
-                        p.query_id,
-                        p.passage1_id,
-                        p.passage2_id,
-                        p.query,
-                        p.passage1,
-                        p.passage2,
-                        r["preferred"],
-                        r["reason"],
-                        p.query_kind,
-                    )
-                )
-        ties = sum(1 for r in results.values() if r["preferred"] == "tie")
-        counts = {"pairs": len(state["docs"]), "preferences": len(records), "ties": ties, "failures": len(failures)}
-        out: dict[str, Any] = {"counts": counts}
-        if state.get("output_path"):
-            path = write_preferences(state["output_path"], records)
-            fail_path = failures_path(path)
-            if failures:
-                from agentic_match.files import atomic_write_lines
-
-                atomic_write_lines(fail_path, ({"id": k, "problem": v} for k, v in sorted(failures.items())))
-            else:
-                fail_path.unlink(missing_ok=True)
-            out["written"] = str(path)
-        return out
-
-    graph = StateGraph(JudgeState)
-    graph.add_node("prepare", prepare)
-    graph.add_node("judge_batch", judge_batch, retry_policy=retry)
-    graph.add_node("write", write)
-    graph.add_edge(START, "prepare")
-    graph.add_conditional_edges("prepare", lambda s: plan_sends(s, "judge_batch", "write"), ["judge_batch", "write"])
-    graph.add_edge("judge_batch", "write")
-    graph.add_edge("write", END)
-    return graph.compile(checkpointer=checkpointer, name="judge_pairs")
+) -> BoundGraph:
+    """The graph with a default context over the injected client and judge settings."""
+    return BoundGraph(compile_graph(retry=retry, checkpointer=checkpointer), JudgeContext(llm=llm, judge=config))
 
 
 def make_graph(config: dict | None = None):
-    """Factory for ``langgraph.json`` / the LangGraph server: a client from the settings."""
-    from graphs.runtime import settings_client
+    """Factory for ``langgraph.json``: each run's judge settings come as its runtime context."""
+    return compile_graph()
 
-    return build_graph(settings_client())
+
+__all__ = ["JudgeContext", "JudgeState", "build_graph", "compile_graph", "inputs_for", "make_graph"]

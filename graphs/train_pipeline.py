@@ -92,9 +92,10 @@ class PipelineState(TypedDict, total=False):
 
 
 def inputs_for(
-    run_dir: str | Path, data: str | Path, config: PipelineConfig = PipelineConfig(), *, llm_id: str = ""
+    run_dir: str | Path, data: str | Path, config: PipelineConfig | None = None, *, llm_id: str = ""
 ) -> PipelineState:
     """The input state of a pipeline run (``data``: ``"demo"`` or a benchmark folder)."""
+    config = config or PipelineConfig()
     return PipelineState(
         run_dir=str(Path(run_dir).resolve()),
         data=str(data) if str(data) == "demo" else str(Path(data).resolve()),
@@ -238,7 +239,7 @@ def build_graph(
 def run_pipeline(
     run_dir: str | Path,
     data: str | Path,
-    config: PipelineConfig = PipelineConfig(),
+    config: PipelineConfig | None = None,
     *,
     llm: Any = None,
     llm_factory: Callable[[], Any] | None = None,
@@ -255,6 +256,7 @@ def run_pipeline(
     folder's name); rerunning the same call after a crash resumes at the failed step. One
     process at a time works in a run folder (a second one is refused with a clear error).
     """
+    config = config or PipelineConfig()
     from filelock import FileLock, Timeout
 
     from graphs.batching import checkpointer_at, run_graph

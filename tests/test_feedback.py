@@ -13,10 +13,11 @@ from types import SimpleNamespace
 import pytest
 from langgraph.types import Command
 
+from agentic_match.align.trainer import RankPOConfig
 from agentic_match.errors import DataError
 from agentic_match.evaluation.tasks import RankingTask
+from agentic_match.feedback import FeedbackConfig, ModelRegistry, rankpo_update
 from agentic_match.feedback.store import FeedbackStore
-from agentic_match.feedback.update import FeedbackConfig, ModelRegistry, rankpo_update
 from graphs.batching import checkpointer_at
 from graphs.feedback import build_graph, inputs_for, parse_answer
 from tests._retrieval_toy import TOPICS, toy_corpus
@@ -179,7 +180,9 @@ def test_a_real_rankpo_update_from_recruiter_picks(tmp_path, corpus):
     ]
     store = FeedbackStore(tmp_path / "store.sqlite", corpus=corpus)
     registry = ModelRegistry(tmp_path / "fb", "all-minilm-l6-v2")
-    config = FeedbackConfig(k=4, threshold=6, tolerance=100.0, batch_size=4, max_seq_length=32, learning_rate=5e-5)
+    config = FeedbackConfig(
+        k=4, threshold=6, tolerance=100.0, rankpo=RankPOConfig(batch_size=4, max_seq_length=32, learning_rate=5e-5)
+    )
     encoder = BiEncoder.load("all-minilm-l6-v2")
     with checkpointer_at(tmp_path / "cp.sqlite") as saver:
         g = build_graph(store, corpus, registry, config, ranker_for=lambda _m: encoder, tasks=tasks, checkpointer=saver)

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 from langgraph.types import RetryPolicy
 
+from agentic_match.augment.batch import failures_path
 from agentic_match.augment.clean import CleanCV
 from agentic_match.augment.completion import CompletionConfig, interacted_jobs
 from agentic_match.augment.hyre import HyReConfig, pick_examples
@@ -23,7 +24,7 @@ from agentic_match.errors import AgenticMatchError, LLMUnavailableError
 from agentic_match.llm import GenerationCache, LLMClient
 from agentic_match.llm.client import Completion, SamplingParams
 from graphs import augment_jobs, clean_resumes, complete_resumes
-from graphs.batching import checkpointer_at, failures_path, output_path_for, run_graph
+from graphs.batching import checkpointer_at, output_path_for, run_graph
 from tests.fake_llm_server import FakeLLMServer
 
 FAST_RETRY = RetryPolicy(max_attempts=2, initial_interval=0.01, jitter=False, retry_on=LLMUnavailableError)

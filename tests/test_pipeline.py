@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from agentic_match.align.trainer import RankPOConfig
 from agentic_match.errors import AgenticMatchError, ConfigError, DataError
 from agentic_match.pipeline import (
     CHECKPOINT_FILE,
@@ -29,6 +30,9 @@ from agentic_match.pipeline import (
     run_status,
     step_dir,
 )
+from agentic_match.pipeline.config import EvaluationConfig
+from agentic_match.retrieval.mining import MiningConfig
+from agentic_match.retrieval.training import ConFitConfig
 from graphs.train_pipeline import build_graph, run_pipeline
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,8 +81,8 @@ def counts(markers: Path, what: str) -> dict[str, int]:
     return {n: lines.count(n) for n in STEPS}
 
 
-def run(tmp: Path, markers: Path, config: PipelineConfig = PipelineConfig(), **kw) -> dict:
-    return run_pipeline(tmp / "run", "demo", config, steps=fake_steps(markers, **kw), **QUIET)
+def run(tmp: Path, markers: Path, config: PipelineConfig | None = None, **kw) -> dict:
+    return run_pipeline(tmp / "run", "demo", config or PipelineConfig(), steps=fake_steps(markers, **kw), **QUIET)
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +157,7 @@ def test_a_changed_setting_reruns_only_what_depends_on_it_and_keeps_the_old_vers
     markers = tmp_path / "m"
     run(tmp_path, markers)
     old = read_record(step_dir(tmp_path / "run", "rankpo"))
-    run(tmp_path, markers, PipelineConfig(rankpo_beta=1.0))
+    run(tmp_path, markers, PipelineConfig(rankpo=RankPOConfig(beta=1.0)))
     again = {"rankpo", "evaluate", "report"}
     assert counts(markers, "done") == {n: 1 + (n in again) for n in STEPS}
     history = sorted(p.name for p in (tmp_path / "run" / HISTORY_DIR).iterdir())
@@ -167,7 +171,7 @@ def test_a_run_stopped_part_way_refuses_other_settings(tmp_path):
     with pytest.raises(RuntimeError):
         run(tmp_path, markers, kill="mine")
     with pytest.raises(AgenticMatchError, match="stopped part-way with other input"):
-        run(tmp_path, markers, PipelineConfig(epochs=2), kill="mine")
+        run(tmp_path, markers, PipelineConfig(confit=ConFitConfig(epochs=2)), kill="mine")
 
 
 def test_steps_that_need_the_llm_refuse_to_start_without_one(tmp_path):
@@ -186,9 +190,9 @@ def test_inputs_the_pipeline_cannot_finish_on_are_refused_up_front():
         check_inputs(corpus, PipelineConfig())
     corpus.qrels = {}
     with pytest.raises(DataError, match="band 'auto' needs dev qrels"):
-        check_inputs(corpus, PipelineConfig(eval_split="train"))
+        check_inputs(corpus, PipelineConfig(evaluation=EvaluationConfig(split="train")))
     with pytest.raises(ConfigError, match="band"):
-        PipelineConfig(band="nine")
+        PipelineConfig(mining=MiningConfig(band="nine"))
 
 
 def _cli(argv: list[str], capsys) -> tuple[int, str]:
@@ -209,7 +213,7 @@ def test_cli_pipeline_run_and_status(tmp_path, monkeypatch, capsys):
     markers = tmp_path / "m"
     monkeypatch.setattr(tp, "DEFAULT_STEPS", fake_steps(markers, kill="judge"))
     out = tmp_path / "run"
-    args = ["pipeline", "run", "--demo", "--out", str(out), "--epochs", "1", "--max-judge-pairs", "10"]
+    args = ["pipeline", "run", "--demo", "--out", str(out), "--confit.epochs", "1", "--pairs.max-pairs", "10"]
     with pytest.raises(RuntimeError, match="killed at judge"):
         _cli(args, capsys)
     code, text = _cli(["pipeline", "status", str(out)], capsys)
@@ -221,7 +225,7 @@ def test_cli_pipeline_run_and_status(tmp_path, monkeypatch, capsys):
     assert "[5/8] judge" in text and "[4/8]" not in text  # resumed at the step that died
     assert counts(markers, "done") == dict.fromkeys(STEPS, 1)
     manifest = json.loads((out / "pipeline.json").read_text())
-    assert manifest["config"]["max_judge_pairs"] == 10 and manifest["config"]["epochs"] == 1
+    assert manifest["config"]["pairs"]["max_pairs"] == 10 and manifest["config"]["confit"]["epochs"] == 1
     code, text = _cli(["pipeline", "run", "--out", str(tmp_path / "x")], capsys)
     assert code == 2 and "--data" in text
     code, text = _cli(["pipeline", "status", str(tmp_path / "nothing")], capsys)

@@ -15,9 +15,12 @@ import time
 
 import pytest
 
-from agentic_match.align.judge import JudgeVerdict
+from agentic_match.align.judge import JudgeVerdict, PairSamplingConfig
+from agentic_match.align.trainer import RankPOConfig
 from agentic_match.llm.client import Completion
 from agentic_match.pipeline import STEPS, PipelineConfig, read_record, run_status, step_dir
+from agentic_match.retrieval.mining import MiningConfig
+from agentic_match.retrieval.training import ConFitConfig
 from graphs.train_pipeline import run_pipeline
 
 pytestmark = pytest.mark.e2e
@@ -53,15 +56,10 @@ class FakeGenerator:
 
 
 CONFIG = PipelineConfig(
-    epochs=1,
-    batch_size=8,
-    max_seq_length=64,
-    band="auto",
-    judge_k=5,
-    judge_pairs_per_query=3,
-    max_judge_pairs=24,
-    rankpo_batch_size=4,
-    rankpo_held_out=0.25,
+    confit=ConFitConfig(epochs=1, batch_size=8, max_seq_length=64, negatives="none"),
+    mining=MiningConfig(band="auto"),
+    pairs=PairSamplingConfig(k=5, pairs_per_query=3, max_pairs=24, held_out=0.25),
+    rankpo=RankPOConfig(batch_size=4),
     concurrency=2,
     progress=False,
 )

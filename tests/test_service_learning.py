@@ -9,10 +9,11 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from agentic_match.align.trainer import RankPOConfig
 from agentic_match.evaluation.tasks import RankingTask
+from agentic_match.feedback import FeedbackConfig, ModelRegistry
 from agentic_match.feedback.learner import FeedbackLearner, learner_for
 from agentic_match.feedback.store import FeedbackStore
-from agentic_match.feedback.update import FeedbackConfig, ModelRegistry
 from agentic_match.matching import MatchConfig, Matcher
 from agentic_match.retrieval.encoder import BiEncoder
 from agentic_match.service import create_app
@@ -121,7 +122,9 @@ def test_real_rankpo_update_from_api_picks(tmp_path):
     matcher = Matcher(BiEncoder.load("all-minilm-l6-v2"), corpus, config=MatchConfig()).prepare()
     base_fingerprint = matcher.encoder.fingerprint()
     store = FeedbackStore(tmp_path / "feedback.sqlite", corpus=corpus)
-    config = FeedbackConfig(threshold=6, tolerance=100.0, batch_size=4, max_seq_length=32, learning_rate=5e-5)
+    config = FeedbackConfig(
+        threshold=6, tolerance=100.0, rankpo=RankPOConfig(batch_size=4, max_seq_length=32, learning_rate=5e-5)
+    )
     learner = FeedbackLearner(matcher, store, ModelRegistry(tmp_path / "fb", "all-minilm-l6-v2"), config, tasks=tasks)
     client = TestClient(create_app(matcher, store, KEY, learner=learner))
     answers = [_pick(client, job=f"j-{key}", k=4, pick=-1) for key in ("nurse", "chef")]

@@ -11,16 +11,19 @@ so a rerun sends no request.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
 
 import prompts
 from agentic_match.align.preferences import preference_record
+from agentic_match.config import setting
 from agentic_match.data.render import RenderConfig, render
 from agentic_match.data.schema import Corpus, DocKind
 from agentic_match.errors import ConfigError, StructuredOutputError
@@ -45,27 +48,33 @@ class JudgeVerdict(BaseModel):
 
 @dataclass(frozen=True)
 class JudgeConfig:
-    """Settings of the judge.
+    """Settings of the judge."""
 
-    Attributes:
-        max_doc_chars: Characters of each rendered document shown to the judge (three
-            documents must fit the served context; also what the preference file stores).
-        max_tokens: Cap on the answer's tokens (the JSON object and a short reason).
-        both_orders: Ask with the passages swapped too and drop disagreements (position
-            bias); ``False`` trusts a single ordering (cheaper, biased).
-        mode: ``pairwise`` (the model names the better resume, with a reason) or
-            ``pointwise`` (each resume scored alone by the model's P(yes) to "does it fit
-            this job?", the higher one preferred): small models that always name the first
-            position yield no consistent pairwise verdict, while pointwise scores have no
-            position to be biased by.
-        tie_margin: Pointwise only: P(yes) differences below this are ties (dropped).
-    """
-
-    max_doc_chars: int = 1500
-    max_tokens: int = 96
-    both_orders: bool = True
-    mode: Literal["pairwise", "pointwise"] = "pairwise"
-    tie_margin: float = 0.05
+    max_doc_chars: int = setting(
+        1500,
+        help=(
+            "Characters of each rendered document shown to the judge (three documents must fit the served context; "
+            "also what the preference file stores)."
+        ),
+    )
+    max_tokens: int = setting(96, help="Cap on the answer's tokens (the JSON object and a short reason).")
+    both_orders: bool = setting(
+        True,
+        help=(
+            "Ask with the passages swapped too and drop disagreements (position bias); ``False`` trusts a single "
+            "ordering (cheaper, biased)."
+        ),
+    )
+    mode: Literal["pairwise", "pointwise"] = setting(
+        "pairwise",
+        help=(
+            "``pairwise`` (the model names the better resume, with a reason) or ``pointwise`` (each resume scored "
+            'alone by the model\'s P(yes) to "does it fit this job?", the higher one preferred): small models that '
+            "always name the first position yield no consistent pairwise verdict, while pointwise scores have no "
+            "position to be biased by."
+        ),
+    )
+    tie_margin: float = setting(0.05, help="Pointwise only: P(yes) differences below this are ties (dropped).")
 
     def __post_init__(self) -> None:
         if self.max_doc_chars < 100:
@@ -74,6 +83,42 @@ class JudgeConfig:
             raise ConfigError(f"max_tokens must be >= 16, got {self.max_tokens}")
         if self.mode not in ("pairwise", "pointwise"):
             raise ConfigError(f"judge mode must be 'pairwise' or 'pointwise', got {self.mode!r}")
+
+
+@dataclass(frozen=True)
+class PairSamplingConfig:
+    """Which pairs are judged: drawn from the stage-1 model's top-k of each training job."""
+
+    k: int = setting(10, help="Top-k of the stage-1 model per train job that the pairs are drawn from.")
+    pairs_per_query: int = setting(5, help="Pairs judged per train job.")
+    max_pairs: int | None = setting(None, help="Cap on judged pairs (a seeded sample of jobs; None: every job).")
+    held_out: float = setting(0.2, help="Share of judged jobs held out to measure alignment (preference accuracy).")
+    seed: int = setting(0, help="Seed of the job sample, the pair draw and the held-out split.")
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.k < 2 or self.pairs_per_query < 1:
+            problems.append("k must be >= 2 and pairs_per_query >= 1")
+        if self.max_pairs is not None and self.max_pairs < 1:
+            problems.append("max_pairs must be >= 1 (or None for no cap)")
+        if not 0 <= self.held_out < 1:
+            problems.append("held_out must be in [0, 1)")
+        if problems:
+            raise ConfigError("invalid pair sampling: " + "; ".join(problems))
+
+    @property
+    def max_queries(self) -> int | None:
+        """Jobs to sample so that ``max_pairs`` can be reached."""
+        return math.ceil(self.max_pairs / self.pairs_per_query) if self.max_pairs else None
+
+
+@dataclass(frozen=True)
+class JudgeRunConfig:
+    """Settings of ``agentic-match judge``: which pairs, and how the judge decides them."""
+
+    split: str = setting("train", help="Split whose jobs are judged.")
+    pairs: PairSamplingConfig = setting(factory=PairSamplingConfig, help="Which pairs are judged.")
+    judge: JudgeConfig = setting(factory=JudgeConfig, help="How the judge decides.")
 
 
 @dataclass(frozen=True)
@@ -154,6 +199,40 @@ class JudgeReport:
             "ties": ties,
             "failures": fails,
         }
+
+    @classmethod
+    def from_results(
+        cls, pairs: Sequence[JudgePair], results: dict[str, dict[str, Any]], failures: dict[str, str]
+    ) -> JudgeReport:
+        """The report of pairs judged piecewise (graph batches): ``{key: {"preferred", "reason"}}``."""
+        outcomes = []
+        for p in pairs:
+            if p.key in results:
+                r = results[p.key]
+                outcomes.append(JudgeOutcome(p, r["preferred"], r.get("reason", "")))
+            else:
+                outcomes.append(JudgeOutcome(p, None, problem=failures.get(p.key, "not judged")))
+        return cls(outcomes)
+
+    def results(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        """``({key: {"preferred", "reason"}}, {key: problem})``: the report as graph state."""
+        done = {o.pair.key: {"preferred": o.preferred, "reason": o.reason} for o in self.outcomes if o.preferred}
+        failed = {o.pair.key: o.problem or "failed" for o in self.outcomes if o.preferred is None}
+        return done, failed
+
+    def write(self, path: str | Path) -> Path:
+        """The preference file (consistent verdicts) and ``<output>.failures.jsonl`` beside it."""
+        from agentic_match.align.preferences import write_preferences
+        from agentic_match.augment.batch import failures_path
+        from agentic_match.files import atomic_write_lines
+
+        out = write_preferences(path, self.records)
+        failed = [o for o in self.outcomes if o.preferred is None]
+        if failed:
+            atomic_write_lines(failures_path(out), ({"id": o.pair.key, "problem": o.problem} for o in failed))
+        else:
+            failures_path(out).unlink(missing_ok=True)
+        return out
 
     def flip_rate(self) -> float:
         """Share of judged pairs (failures excluded) whose two orders disagree."""
@@ -315,7 +394,9 @@ __all__ = [
     "JudgeOutcome",
     "JudgePair",
     "JudgeReport",
+    "JudgeRunConfig",
     "JudgeVerdict",
+    "PairSamplingConfig",
     "candidate_pairs",
     "judge_messages",
     "judge_pair",

@@ -20,6 +20,7 @@ from agentic_match.augment.generation import (
     Outcome,
     generate_structured,
 )
+from agentic_match.config import setting
 from agentic_match.data.render import RenderConfig, render
 from agentic_match.data.schema import Document
 
@@ -37,17 +38,11 @@ class CleanCV(BaseModel):
 
 @dataclass(frozen=True)
 class CleanConfig:
-    """Settings of CV clean-up.
+    """Settings of CV clean-up."""
 
-    Attributes:
-        resume_chars: The resume is cut to this many characters in the prompt.
-        max_tokens: Generation budget of one record.
-        keep_text: Keep the original resume text next to the structured fields.
-    """
-
-    resume_chars: int = 3000
-    max_tokens: int = 400
-    keep_text: bool = True
+    resume_chars: int = setting(3000, help="The resume is cut to this many characters in the prompt.")
+    max_tokens: int = setting(400, help="Generation budget of one record.")
+    keep_text: bool = setting(True, help="Keep the original resume text next to the structured fields.")
 
 
 def clean_messages(

@@ -27,9 +27,10 @@ from agentic_match.augment.generation import (
     Outcome,
     generate_structured,
 )
+from agentic_match.config import setting
 from agentic_match.data.render import RenderConfig, render
 from agentic_match.data.schema import Document, Interaction
-from agentic_match.errors import DataError, Problem
+from agentic_match.errors import ConfigError, DataError, Problem
 
 CompletionMethod = Literal["src", "irc"]
 INFERRED_FIELD = "inferred"
@@ -80,27 +81,19 @@ class CompletionOutput(BaseModel):
 
 @dataclass(frozen=True)
 class CompletionConfig:
-    """Settings of SRC / IRC completion.
+    """Settings of SRC / IRC completion."""
 
-    Attributes:
-        method: ``src`` (resume only) or ``irc`` (resume + interacted jobs).
-        max_jobs: Interacted jobs shown per resume in IRC (the first ones, in file order).
-        resume_chars: The resume is cut to this many characters.
-        job_chars: Each interacted job is cut to this many characters.
-        max_tokens: Generation budget of one completion.
-    """
-
-    method: CompletionMethod = "src"
-    max_jobs: int = 3
-    resume_chars: int = 2000
-    job_chars: int = 600
-    max_tokens: int = 320
+    method: CompletionMethod = setting("src", help="``src`` (resume only) or ``irc`` (resume + interacted jobs).")
+    max_jobs: int = setting(3, help="Interacted jobs shown per resume in IRC (the first ones, in file order).")
+    resume_chars: int = setting(2000, help="The resume is cut to this many characters.")
+    job_chars: int = setting(600, help="Each interacted job is cut to this many characters.")
+    max_tokens: int = setting(320, help="Generation budget of one completion.")
 
     def __post_init__(self) -> None:
         if self.method not in ("src", "irc"):
-            raise ValueError(f"CompletionConfig.method must be 'src' or 'irc', not {self.method!r}")
+            raise ConfigError(f"CompletionConfig.method must be 'src' or 'irc', not {self.method!r}")
         if self.max_jobs < 1:
-            raise ValueError("CompletionConfig.max_jobs must be >= 1")
+            raise ConfigError("CompletionConfig.max_jobs must be >= 1")
 
 
 def interacted_jobs(

@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from pydantic import BaseModel
 
 import prompts
+from agentic_match.config import setting
 from agentic_match.errors import StructuredOutputError
 from agentic_match.types import Messages
 
@@ -70,22 +71,15 @@ def bind_model(llm: ChatModel, model: str | None) -> ChatModel:
 
 @dataclass(frozen=True)
 class GenerationPolicy:
-    """How generations are checked and retried.
+    """How generations are checked and retried."""
 
-    Attributes:
-        attempts: Generations tried per document before it is reported as failed.
-        min_chars: A shorter answer (after stripping) counts as empty.
-        min_words: An answer with fewer words counts as garbage.
-        min_distinct_ratio: Distinct words / words below this (on answers of 12+ words)
-            marks a degenerate, looping answer.
-        retry_temperature: Temperature of the retries (the first attempt uses the client's).
-    """
-
-    attempts: int = 3
-    min_chars: int = 20
-    min_words: int = 4
-    min_distinct_ratio: float = 0.2
-    retry_temperature: float = 0.7
+    attempts: int = setting(3, help="Generations tried per document before it is reported as failed.")
+    min_chars: int = setting(20, help="A shorter answer (after stripping) counts as empty.")
+    min_words: int = setting(4, help="An answer with fewer words counts as garbage.")
+    min_distinct_ratio: float = setting(
+        0.2, help="Distinct words / words below this (on answers of 12+ words) marks a degenerate, looping answer."
+    )
+    retry_temperature: float = setting(0.7, help="Temperature of the retries (the first attempt uses the client's).")
 
     def __post_init__(self) -> None:
         if self.attempts < 1:

@@ -24,40 +24,37 @@ from agentic_match.augment.generation import (
     echo_problem,
     generate_text,
 )
+from agentic_match.config import setting
 from agentic_match.data.render import RenderConfig, render
 from agentic_match.data.schema import Corpus, Document, Label
-from agentic_match.errors import DataError
+from agentic_match.errors import ConfigError, DataError
 
 
 @dataclass(frozen=True)
 class HyReConfig:
-    """Settings of HyRe generation.
+    """Settings of HyRe generation."""
 
-    Attributes:
-        n_examples: Few-shot accepted pairs shown to the generator (fixed for all jobs).
-        seed: Seed of the draw of those pairs from the training labels.
-        mode: ``concat`` (job + separator + generated resume) or ``replace``.
-        separator: Text between the job and the generated resume in ``concat`` mode.
-        max_tokens: Generation budget of one hypothetical resume.
-        example_chars: Each few-shot document is cut to this many characters (context budget).
-        job_chars: The target job is cut to this many characters.
-        max_copied_share: A generation whose lines are at least this share verbatim copies
-            of the target document, or of a few-shot example's answer, is rejected and
-            retried (1.0: never).
-    """
-
-    n_examples: int = 1
-    seed: int = 0
-    mode: str = "concat"
-    separator: str = "\n\n## hypothetical reference resume\n"
-    max_tokens: int = 256
-    example_chars: int = 800
-    job_chars: int = 2000
-    max_copied_share: float = 0.6
+    n_examples: int = setting(1, help="Few-shot accepted pairs shown to the generator (fixed for all jobs).")
+    seed: int = setting(0, help="Seed of the draw of those pairs from the training labels.")
+    mode: str = setting("concat", help="``concat`` (job + separator + generated resume) or ``replace``.")
+    separator: str = setting(
+        "\n\n## hypothetical reference resume\n",
+        help="Text between the job and the generated resume in ``concat`` mode.",
+    )
+    max_tokens: int = setting(256, help="Generation budget of one hypothetical resume.")
+    example_chars: int = setting(800, help="Each few-shot document is cut to this many characters (context budget).")
+    job_chars: int = setting(2000, help="The target job is cut to this many characters.")
+    max_copied_share: float = setting(
+        0.6,
+        help=(
+            "A generation whose lines are at least this share verbatim copies of the target document, or of a few-"
+            "shot example's answer, is rejected and retried (1.0: never)."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.mode not in ("concat", "replace"):
-            raise ValueError(f"HyReConfig.mode must be 'concat' or 'replace', not {self.mode!r}")
+            raise ConfigError(f"HyReConfig.mode must be 'concat' or 'replace', not {self.mode!r}")
 
 
 def pick_examples(

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
+from agentic_match.align.judge import JudgeRunConfig
+from agentic_match.align.trainer import AlignConfig
 from agentic_match.cli.context import settings
+from agentic_match.cli.options import config_options
+from agentic_match.retrieval.training.cross_encoder import CrossEncoderConfig
 
 console = Console(stderr=True)
 
@@ -18,43 +23,43 @@ DataOpt = Annotated[
 ]
 
 
+@config_options("judge", JudgeRunConfig)
 def judge(
     data: DataOpt,
     encoder: Annotated[str, typer.Option(help="The stage-1 encoder whose top-k gives the pairs (folder or spec).")],
     out: Annotated[Path, typer.Option("--out", help="Preference JSONL to write (failures beside it).")],
-    split: Annotated[str, typer.Option(help="Split whose jobs are judged.")] = "train",
-    k: Annotated[int, typer.Option(help="Top-k resumes per job that pairs are drawn from.")] = 10,
-    pairs_per_query: Annotated[int, typer.Option(help="Pairs judged per job.")] = 5,
-    max_queries: Annotated[Optional[int], typer.Option(help="Judge only this many jobs (seeded sample).")] = None,
-    max_doc_chars: Annotated[int, typer.Option(help="Characters of each document shown to the judge.")] = 1500,
-    seed: Annotated[int, typer.Option(help="Seed of the job and pair sampling.")] = 0,
     batch_size: Annotated[int, typer.Option(help="Pairs per parallel task.")] = 8,
     run_id: Annotated[
         Optional[str], typer.Option("--run-id", help="Checkpoint id; the same id resumes a stopped run.")
     ] = None,
+    config: JudgeRunConfig | None = None,
 ) -> None:
     """Judge pairs of resumes per job with the local LLM (both orders; ties dropped, counted)."""
-    from agentic_match.align.judge import JudgeConfig, candidate_pairs
+    from agentic_match.align.judge import candidate_pairs
     from agentic_match.data import load_benchmark
     from agentic_match.llm import open_llm
     from agentic_match.retrieval.encoder import BiEncoder
     from graphs.batching import checkpointer_at, run_graph
     from graphs.judge_pairs import build_graph, inputs_for
 
+    assert config is not None  # built by config_options
+    sampling, split, k = config.pairs, config.split, config.pairs.k
     corpus = load_benchmark(data)
     pairs = candidate_pairs(
         BiEncoder.load(encoder),
         corpus,
         split=split,
         k=k,
-        pairs_per_query=pairs_per_query,
-        max_queries=max_queries,
-        max_doc_chars=max_doc_chars,
-        seed=seed,
+        pairs_per_query=sampling.pairs_per_query,
+        max_queries=sampling.max_queries,
+        max_doc_chars=config.judge.max_doc_chars,
+        seed=sampling.seed,
     )
+    if sampling.max_pairs is not None:
+        pairs = pairs[: sampling.max_pairs]
     console.print(f"{len(pairs)} pairs from the top-{k} of {len({p.query_id for p in pairs})} {split} jobs")
     s = settings()
-    cfg = JudgeConfig(max_doc_chars=max_doc_chars)
+    cfg = config.judge
     with open_llm(s) as llm, checkpointer_at(Path(s.run_dir) / "graphs.sqlite") as saver:
         final = run_graph(
             build_graph(llm, cfg, checkpointer=saver),
@@ -69,31 +74,24 @@ def judge(
     )
 
 
+@config_options("align", AlignConfig)
 def align(
     preferences: Annotated[Path, typer.Option("--preferences", help="Preference JSONL (from `judge`).")],
-    base: Annotated[str, typer.Option(help="The stage-1 encoder to tune (folder or spec).")],
     out: Annotated[Path, typer.Option("--out", help="Run folder: checkpoints and the final model/ (rerun to resume).")],
     data: Annotated[
         Optional[Path], typer.Option("--data", help="Benchmark folder: checks the ids and measures dev retention.")
     ] = None,
-    method: Annotated[str, typer.Option(help="rankpo, simrankpo or sft.")] = "rankpo",
-    reference: Annotated[Optional[str], typer.Option(help="Frozen reference (default: the base itself).")] = None,
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-5,
-    beta: Annotated[float, typer.Option(help="β of the preference loss.")] = 2.0,
-    tau: Annotated[float, typer.Option(help="τ of the similarity margin.")] = 0.1,
-    epochs: Annotated[int, typer.Option(help="Epochs.")] = 1,
-    batch_size: Annotated[int, typer.Option(help="Preferences per batch.")] = 16,
     held_out: Annotated[
         float, typer.Option(help="Share of jobs whose preferences are held out to measure alignment.")
     ] = 0.2,
     skip_bad: Annotated[
         bool, typer.Option(help="Skip (and report) bad preference records instead of failing.")
     ] = False,
-    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    config: AlignConfig | None = None,
 ) -> None:
     """Stage 2: tune a stage-1 encoder on judged preferences (RankPO / SimRankPO / SFT)."""
     from agentic_match.align.preferences import load_preferences, split_preferences
-    from agentic_match.align.trainer import AlignConfig, train_align
+    from agentic_match.align.trainer import train_align
     from agentic_match.data import load_benchmark
 
     corpus = load_benchmark(data) if data else None
@@ -102,19 +100,10 @@ def align(
         console.print(f"  [yellow]skipped[/] {p}")
     if loaded.problems:
         console.print(f"{len(loaded.problems)} bad record problem(s) skipped, {len(loaded)} preferences kept")
-    train, held = split_preferences(loaded.preferences, held_out, seed)
-    cfg = AlignConfig(
-        base=base,
-        reference=reference,
-        method=method,
-        learning_rate=lr,
-        beta=beta,
-        tau=tau,  # type: ignore[arg-type]
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        eval_split="dev" if corpus is not None and any(k.startswith("dev_") for k in corpus.qrels) else None,
-    )
+    assert config is not None  # built by config_options
+    train, held = split_preferences(loaded.preferences, held_out, config.seed)
+    has_dev = corpus is not None and any(k.startswith(f"{config.eval_split}_") for k in corpus.qrels)
+    cfg = replace(config, eval_split=config.eval_split if has_dev else None)
     res = train_align(train, cfg, out, corpus=corpus, held_out=held)
     last = res.history[-1] if res.history else {}
     console.print(
@@ -127,25 +116,17 @@ rerank_app = typer.Typer(help="Rerank the FAISS top-k with a cross-encoder or th
 
 
 @rerank_app.command("train")
+@config_options("rerank", CrossEncoderConfig)
 def rerank_train(
     data: DataOpt,
     out: Annotated[Path, typer.Option("--out", help="Run folder (rerun to resume); the model goes to OUT/model.")],
-    base: Annotated[str, typer.Option(help="Backbone encoder (folder or spec).")] = "all-minilm-l6-v2",
-    loss: Annotated[str, typer.Option(help="bce or lambda (LambdaLoss).")] = "bce",
-    epochs: Annotated[int, typer.Option(help="Epochs.")] = 1,
-    batch_size: Annotated[int, typer.Option(help="Pairs (bce) or jobs (lambda) per batch.")] = 16,
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 2e-5,
-    max_length: Annotated[int, typer.Option(help="Tokens per (job, resume) pair.")] = 256,
-    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    config: CrossEncoderConfig | None = None,
 ) -> None:
     """Train a cross-encoder reranker on the training labels."""
     from agentic_match.data import load_benchmark
-    from agentic_match.retrieval.training.cross_encoder import CrossEncoderConfig, train_cross_encoder
+    from agentic_match.retrieval.training.cross_encoder import train_cross_encoder
 
-    cfg = CrossEncoderConfig(
-        base=base, loss=loss, epochs=epochs, batch_size=batch_size, learning_rate=lr, max_length=max_length, seed=seed
-    )  # type: ignore[arg-type]
-    console.print(f"model -> {train_cross_encoder(load_benchmark(data), cfg, out)}")
+    console.print(f"model -> {train_cross_encoder(load_benchmark(data), config, out)}")
 
 
 @rerank_app.command("eval")

@@ -15,6 +15,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from agentic_match.augment.clean import CleanConfig
+from agentic_match.augment.completion import CompletionConfig
+from agentic_match.augment.hyre import HyReConfig
+from agentic_match.cli.options import config_options
 from agentic_match.errors import ConfigError
 
 
@@ -86,7 +90,7 @@ def _run(graph_builder, inputs: dict, run_id: str, console: Console, verbose: bo
     ok, failed = len(final.get("results") or {}), len(final.get("failures") or {})
     console.print(f"[bold]{ok}[/] augmented, [bold]{failed}[/] failed (kept unchanged) -> {final.get('written')}")
     if failed:
-        from graphs.batching import failures_path
+        from agentic_match.augment.batch import failures_path
 
         console.print(f"failures listed in {failures_path(final['written'])}")
     return final
@@ -118,6 +122,7 @@ AdapterOpt = Annotated[
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print every document.")]
 
 
+@config_options("hyre", HyReConfig)
 def augment(
     jobs: Annotated[Path, typer.Option("--jobs", help="Job posts (.jsonl/.csv).")],
     resumes: Annotated[
@@ -130,24 +135,20 @@ def augment(
     reverse: Annotated[
         bool, typer.Option(help="Write a hypothetical job per resume instead of a resume per job.")
     ] = False,
-    n_examples: Annotated[int, typer.Option(help="Few-shot accepted pairs shown (fixed for all documents).")] = 1,
-    seed: Annotated[int, typer.Option(help="Seed of the draw of the few-shot pairs.")] = 0,
-    mode: Annotated[str, typer.Option(help="concat (document + generated) or replace.")] = "concat",
-    max_tokens: Annotated[int, typer.Option(help="Generation budget per document.")] = 256,
     batch_size: BatchSize = 4,
     output: Annotated[Path | None, typer.Option(help="Output file (default: next to the input, *.hyre.jsonl).")] = None,
     adapter: AdapterOpt = None,
     verbose: Verbose = False,
+    config: HyReConfig | None = None,
 ) -> None:
     """HyRe: a hypothetical reference resume for every job (or a job for every resume)."""
-    from agentic_match.augment.hyre import HyReConfig, pick_examples
+    from agentic_match.augment.hyre import pick_examples
     from agentic_match.data import load_corpus
     from graphs import augment_jobs
     from graphs.batching import output_path_for
 
-    if mode not in ("concat", "replace"):
-        raise ConfigError(f"--mode must be concat or replace, not {mode!r}")
-    cfg = HyReConfig(n_examples=n_examples, seed=seed, mode=mode, max_tokens=max_tokens)
+    assert config is not None  # built by config_options
+    cfg = config
     corpus = load_corpus(resumes, jobs, labels)
     source = resumes if reverse else jobs
     docs = list(corpus.resumes.values() if reverse else corpus.jobs.values())
@@ -165,38 +166,32 @@ def augment(
     )
 
 
+@config_options("complete", CompletionConfig)
 def complete(
     resumes: Annotated[Path, typer.Option("--resumes", help="Resumes to complete.")],
     jobs: Annotated[Path | None, typer.Option("--jobs", help="Job posts (needed with --interactions).")] = None,
     interactions: Annotated[
         Path | None, typer.Option("--interactions", help="Which user interacted with which job (IRC needs it).")
     ] = None,
-    method: Annotated[str, typer.Option(help="src (resume only) or irc (resume + interacted jobs).")] = "src",
     run_id: RunId = None,
-    max_jobs: Annotated[int, typer.Option(help="Interacted jobs shown per resume (IRC).")] = 3,
     batch_size: BatchSize = 4,
     output: Annotated[
         Path | None, typer.Option(help="Output file (default: next to the input, *.<method>.jsonl).")
     ] = None,
     adapter: AdapterOpt = None,
     verbose: Verbose = False,
+    config: CompletionConfig | None = None,
 ) -> None:
     """LGIR completion: inferred profile and skills kept in a separate `inferred` field."""
-    from agentic_match.augment.completion import (
-        CompletionConfig,
-        FabricationReport,
-        compare_fabrication,
-        interacted_jobs,
-    )
+    from agentic_match.augment.completion import FabricationReport, compare_fabrication, interacted_jobs
     from agentic_match.data import load_corpus, load_documents
     from graphs import complete_resumes
     from graphs.batching import output_path_for
 
-    if method not in ("src", "irc"):
-        raise ConfigError(f"--method must be src or irc, not {method!r}")
+    assert config is not None  # built by config_options
+    cfg, method = config, config.method
     if method == "irc" and (jobs is None or interactions is None):
         raise ConfigError("--method irc needs --jobs and --interactions")
-    cfg = CompletionConfig(method=method, max_jobs=max_jobs)  # type: ignore[arg-type]
     if jobs is not None and interactions is not None:
         corpus = load_corpus(resumes, jobs, None, interactions)
         docs = list(corpus.resumes.values())
@@ -224,11 +219,11 @@ def complete(
         )
 
 
+@config_options("clean", CleanConfig)
 def clean(
     resumes: Annotated[Path, typer.Option("--resumes", help="Resumes to clean up.")],
     run_id: RunId = None,
     batch_size: BatchSize = 4,
-    drop_text: Annotated[bool, typer.Option(help="Keep only the structured fields, not the original text.")] = False,
     esco: Annotated[
         bool,
         typer.Option(help="Also map each current title to its nearest ESCO occupation and its skills (metadata.esco)."),
@@ -249,16 +244,17 @@ def clean(
         Path | None, typer.Option(help="Output file (default: next to the input, *.clean.jsonl).")
     ] = None,
     verbose: Verbose = False,
+    config: CleanConfig | None = None,
 ) -> None:
     """CV clean-up: title, previous titles, education, skills, employers, sectors."""
-    from agentic_match.augment.clean import CleanConfig
     from agentic_match.data import load_documents
     from graphs import clean_resumes
     from graphs.batching import output_path_for
 
     docs = list(load_documents(resumes, "resume"))
     out = output or output_path_for(resumes, "clean")
-    cfg = CleanConfig(keep_text=not drop_text)
+    assert config is not None  # built by config_options
+    cfg = config
     standardizer = None
     if esco or esco_dir or esco_relations:
         from agentic_match.augment.esco import EscoStandardizer, EscoTaxonomy

@@ -51,7 +51,9 @@ def models_resolve(
 
 def serve(
     model: Annotated[Optional[str], typer.Option(help="Generator spec (default: settings llm.model).")] = None,
-    adapter: Annotated[list[str], typer.Option("--adapter", help="LoRA adapter NAME=PATH (repeatable).")] = [],
+    adapter: Annotated[
+        Optional[list[str]], typer.Option("--adapter", help="LoRA adapter NAME=PATH (repeatable).")
+    ] = None,
     port: Annotated[int, typer.Option(help="Port (0: a free one).")] = 0,
 ) -> None:
     """Start a local vLLM OpenAI-compatible server on 127.0.0.1 and keep it up until Ctrl-C.
@@ -62,7 +64,7 @@ def serve(
     from agentic_match.llm import ManagedServer
 
     adapters = {}
-    for item in adapter:
+    for item in adapter or []:
         if "=" not in item:
             raise ConfigError(f"--adapter expects NAME=PATH, got {item!r}")
         name, path = item.split("=", 1)

@@ -33,8 +33,11 @@ def audit(
     split: Annotated[str, typer.Option(help="Split whose resumes and jobs are audited.")] = "test",
     k: Annotated[int, typer.Option(help="Top-k cut-off for list changes and group metrics.")] = 10,
     dimension: Annotated[
-        list[str], typer.Option("--dimension", help="Lexicon dimension to swap (repeatable): gender, age, nationality.")
-    ] = ["gender"],
+        Optional[list[str]],
+        typer.Option(
+            "--dimension", help="Lexicon dimension to swap (repeatable; default gender): gender, age, nationality."
+        ),
+    ] = None,
     lexicon: Annotated[Optional[Path], typer.Option(help="Lexicon JSON (default: the packaged one).")] = None,
     inject_names: Annotated[
         bool,
@@ -45,8 +48,9 @@ def audit(
         typer.Option(help="Resume metadata key of a sensitive attribute, or 'lexicon' (inferred from the text)."),
     ] = None,
     exclude_field: Annotated[
-        list[str], typer.Option("--exclude-field", help="Field never rendered into the encoder input (repeatable).")
-    ] = [],
+        Optional[list[str]],
+        typer.Option("--exclude-field", help="Field never rendered into the encoder input (repeatable)."),
+    ] = None,
     max_jobs: Annotated[Optional[int], typer.Option(help="Audit at most this many jobs (seeded sample).")] = None,
     max_resumes: Annotated[Optional[int], typer.Option(help="Audit at most this many resumes (seeded sample).")] = None,
     worst: Annotated[int, typer.Option(help="Worst pairs listed.")] = 10,
@@ -70,6 +74,8 @@ def audit(
     if k < 1:
         raise ConfigError("--k must be >= 1")
     lex = Lexicon.load(lexicon)
+    dimension = dimension or ["gender"]
+    exclude_field = exclude_field or []
     for d in dimension:
         lex.dimension(d)  # fail early on a typo
     corpus = load_benchmark(data)

@@ -17,8 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from agentic_match.cli.context import settings
+from agentic_match.cli.options import config_options
 from agentic_match.cli.pipeline import data_spec
 from agentic_match.errors import ConfigError
+from agentic_match.feedback.config import FeedbackConfig
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -70,6 +72,7 @@ def _session(folder: Path, deps: Any):
 
 
 @feedback_app.command("show")
+@config_options("feedback", FeedbackConfig, as_overrides=True)
 def feedback_show(
     job: Annotated[str, typer.Option("--job", help="The job id to review.")],
     folder: FolderOpt = None,
@@ -80,17 +83,15 @@ def feedback_show(
         Optional[Path],
         typer.Option(help="Feedback store, shared with `agentic-match api` (default: <run_dir>/feedback.sqlite)."),
     ] = None,
-    k: Annotated[Optional[int], typer.Option("-k", help="Candidates shown (default: the folder's setting).")] = None,
-    threshold: Annotated[Optional[int], typer.Option(help="New pairs that trigger a RankPO update.")] = None,
-    tolerance: Annotated[Optional[float], typer.Option(help="Metric points an update may lose and be kept.")] = None,
     recruiter: Annotated[Optional[str], typer.Option(help="Who reviews (pairs are unique per recruiter).")] = None,
     session: Annotated[Optional[str], typer.Option(help="Session id (default: a new one).")] = None,
+    config: dict[str, Any] | None = None,
 ) -> None:
     """Rank the resumes for a job with the current model and wait for the recruiter's picks."""
     from graphs.feedback import inputs_for, open_feedback
 
     spec = data_spec(data, demo) if (data is not None or demo) else None
-    overrides = {k_: v for k_, v in {"k": k, "threshold": threshold, "tolerance": tolerance}.items() if v is not None}
+    overrides = config or {}
     fb = _folder(folder)
     if store is None and not (fb / "feedback.json").is_file():
         store = Path(settings().run_dir) / "feedback.sqlite"  # the store `agentic-match api` writes by default
@@ -98,7 +99,9 @@ def feedback_show(
     session = session or f"{job}-{uuid.uuid4().hex[:8]}"
     stack, graph = _session(deps.folder, deps)
     with stack:
-        final = graph.invoke(inputs_for(job, k=k, recruiter=recruiter), {"configurable": {"thread_id": session}})
+        final = graph.invoke(
+            inputs_for(job, k=overrides.get("k"), recruiter=recruiter), {"configurable": {"thread_id": session}}
+        )
     if "__interrupt__" in final:
         _print_shortlist(final["__interrupt__"][0].value, session)
 

@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from agentic_match.cli.context import settings
+from agentic_match.cli.options import config_options
 from agentic_match.errors import ConfigError
+from agentic_match.pipeline.config import PipelineConfig
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -32,6 +34,12 @@ def data_spec(data: Path | None, demo: bool) -> str:
     if data is None:
         raise ConfigError("give --data DIR (a folder in the benchmark layout) or --demo")
     return str(data)
+
+
+def _runtime_defaults() -> dict[str, Any]:
+    """Pipeline defaults that come from the runtime settings (encoder, LLM concurrency)."""
+    s = settings()
+    return {"confit.encoder": s.encoder, "concurrency": s.llm.max_concurrency}
 
 
 def _llm_id(s: Any) -> str:
@@ -59,6 +67,7 @@ def _pipeline_progress(total: int):
 
 
 @pipeline_app.command("run")
+@config_options("pipeline", PipelineConfig, defaults=lambda: _runtime_defaults())
 def pipeline_run(
     out: Annotated[
         Path, typer.Option("--out", help="Run folder (step folders, checkpoints, report); rerun to resume.")
@@ -68,57 +77,20 @@ def pipeline_run(
     run_id: Annotated[
         Optional[str], typer.Option("--run-id", help="Checkpoint id (default: the folder's name).")
     ] = None,
-    encoder: Annotated[Optional[str], typer.Option(help="Base encoder (default: settings encoder).")] = None,
-    epochs: Annotated[int, typer.Option(help="ConFit* epochs of each training.")] = 1,
-    batch_size: Annotated[int, typer.Option(help="Accepted pairs per ConFit* batch.")] = 16,
-    lr: Annotated[float, typer.Option(help="ConFit* peak learning rate.")] = 5e-5,
-    max_seq_length: Annotated[int, typer.Option(help="Training tokens per text.")] = 128,
-    band: Annotated[str, typer.Option(help="RUM band LOW-HIGH (e.g. 3-4) or 'auto' (chosen on dev).")] = "auto",
-    skip_augment: Annotated[bool, typer.Option(help="No HyRe: train on the plain job posts.")] = False,
-    hyre_max_tokens: Annotated[int, typer.Option(help="Generation budget per job (HyRe).")] = 256,
-    skip_judge: Annotated[bool, typer.Option(help="No LLM judge and so no RankPO.")] = False,
-    judge_k: Annotated[int, typer.Option(help="Top-k of the RUM model that judged pairs come from.")] = 10,
-    pairs_per_query: Annotated[int, typer.Option(help="Pairs judged per train job.")] = 5,
-    max_judge_pairs: Annotated[Optional[int], typer.Option(help="Cap on judged pairs (default: no cap).")] = None,
-    rankpo_method: Annotated[str, typer.Option(help="rankpo, simrankpo or sft.")] = "rankpo",
-    rankpo_epochs: Annotated[int, typer.Option(help="Stage-2 epochs.")] = 1,
-    rankpo_lr: Annotated[float, typer.Option(help="Stage-2 peak learning rate.")] = 1e-5,
-    beta: Annotated[float, typer.Option(help="β of the preference loss.")] = 2.0,
-    tau: Annotated[float, typer.Option(help="τ of the similarity margin.")] = 0.1,
-    eval_split: Annotated[str, typer.Option(help="Split whose qrels the evaluate step scores.")] = "test",
-    seed: Annotated[int, typer.Option(help="Seed of every sampling step.")] = 0,
-    keep_checkpoints: Annotated[bool, typer.Option(help="Keep training checkpoints once a step is done.")] = False,
+    config: PipelineConfig | None = None,
 ) -> None:
-    """Run (or resume) the train pipeline: augment, ConFit*, RUM, retrain, judge, RankPO, evaluate, report."""
+    """Run (or resume) the train pipeline: augment, ConFit*, RUM, retrain, judge, RankPO, evaluate, report.
+
+    Every setting of the pipeline is an option below (``--confit.epochs``, ``--pairs.max-pairs``),
+    a pipeline.<section> table of the config file, or ``--set pipeline.<section>.<name>=...``.
+    """
     from agentic_match.llm import open_llm
-    from agentic_match.pipeline import STEPS, PipelineConfig
+    from agentic_match.pipeline import STEPS
     from graphs.train_pipeline import run_pipeline
 
+    assert config is not None  # built by config_options
     s = settings()
     spec = data_spec(data, demo)
-    config = PipelineConfig(
-        encoder=encoder or s.encoder,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=lr,
-        max_seq_length=max_seq_length,
-        band=band,
-        skip_augment=skip_augment,
-        hyre_max_tokens=hyre_max_tokens,
-        skip_judge=skip_judge,
-        judge_k=judge_k,
-        judge_pairs_per_query=pairs_per_query,
-        max_judge_pairs=max_judge_pairs,
-        rankpo_method=rankpo_method,
-        rankpo_epochs=rankpo_epochs,
-        rankpo_learning_rate=rankpo_lr,
-        rankpo_beta=beta,
-        rankpo_tau=tau,
-        eval_split=eval_split,
-        seed=seed,
-        concurrency=s.llm.max_concurrency,
-        keep_checkpoints=keep_checkpoints,
-    )
     console.print(f"pipeline in {out} on {spec}")
     with ExitStack() as stack:
         # The LLM server starts only when a step needs it (not when those steps are done).

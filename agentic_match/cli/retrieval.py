@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -9,7 +10,10 @@ import typer
 from rich.console import Console
 
 from agentic_match.cli.context import settings
+from agentic_match.cli.options import config_options
 from agentic_match.errors import ConfigError
+from agentic_match.retrieval.mining import MiningConfig
+from agentic_match.retrieval.training import ConFitConfig
 
 console = Console(stderr=True)
 
@@ -38,6 +42,7 @@ def _load_corpus(data: Path | None, resumes: Path | None, jobs: Path | None, lab
     return load_corpus(resumes, jobs, labels)
 
 
+@config_options("train", ConFitConfig, exclude=("negatives",), defaults=lambda: {"encoder": settings().encoder})
 def train(
     out: Annotated[Path, typer.Option("--out", help="Run folder: checkpoints and the final model/ (rerun to resume).")],
     data: DataOpt = None,
@@ -50,44 +55,27 @@ def train(
             help="Hard negatives: 'rejected' (rejected labels), 'none' (in-batch only) or a FILE from `mine`."
         ),
     ] = "rejected",
-    encoder: Annotated[Optional[str], typer.Option(help="Base encoder (default: settings encoder).")] = None,
-    epochs: Annotated[int, typer.Option(help="Epochs (the best on dev is kept).")] = 2,
-    batch_size: Annotated[int, typer.Option(help="Accepted pairs per batch.")] = 16,
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 5e-5,
-    max_seq_length: Annotated[int, typer.Option(help="Training tokens per text.")] = 128,
-    temperature: Annotated[float, typer.Option(help="Loss temperature τ.")] = 0.05,
-    lam: Annotated[float, typer.Option(help="Weight λ of the resume → job direction.")] = 0.5,
-    hard_negatives: Annotated[int, typer.Option(help="Hard negatives per pair and side each epoch.")] = 1,
-    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    config: ConFitConfig | None = None,
 ) -> None:
     """Train a ConFit bi-encoder on accepted train labels (resumable: rerun the same command)."""
     from agentic_match.retrieval.mining import load_negatives
-    from agentic_match.retrieval.training import ConFitConfig, train_confit
+    from agentic_match.retrieval.training import train_confit
 
+    assert config is not None  # built by config_options
     corpus = _load_corpus(data, resumes, jobs, labels)
     mode = negatives if negatives in ("rejected", "none") else "rejected"
     negs = None
     if negatives not in ("rejected", "none"):
         negs = load_negatives(negatives, corpus)
-    config = ConFitConfig(
-        encoder=encoder or settings().encoder,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=lr,
-        max_seq_length=max_seq_length,
-        temperature=temperature,
-        lam=lam,
-        negatives=mode,
-        hard_negatives=hard_negatives,
-        seed=seed,
-        eval_split="dev" if any(k.startswith("dev_") for k in corpus.qrels) else None,
-    )
+    has_dev = any(k.startswith(f"{config.eval_split}_") for k in corpus.qrels) if config.eval_split else False
+    config = replace(config, negatives=mode, eval_split=config.eval_split if has_dev else None)
     result = train_confit(corpus, config, out, negs)
     if not result.epochs_run:
         console.print(f"already trained; nothing to do (best epoch {result.best_epoch})")
     console.print(f"model: {result.model_dir}  (best epoch {result.best_epoch})", highlight=False)
 
 
+@config_options("mine", MiningConfig)
 def mine(
     out: Annotated[Path, typer.Option("--out", help="Negatives JSONL to write (atomically).")],
     encoder: Annotated[
@@ -98,12 +86,8 @@ def mine(
     jobs: JobsOpt = None,
     labels: LabelsOpt = None,
     method: Annotated[str, typer.Option(help="'rum' (Runner-Up Mining) or 'bm25' (BM25 top-k).")] = "rum",
-    band: Annotated[
-        str, typer.Option(help="Rank-percentile band LOW-HIGH (e.g. 3-4), or 'auto' (chosen on dev).")
-    ] = "3-4",
-    per_pair: Annotated[int, typer.Option(help="Negatives per pair and side.")] = 1,
     top_k: Annotated[int, typer.Option(help="BM25 depth sampled from (bm25 only).")] = 10,
-    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    config: MiningConfig | None = None,
 ) -> None:
     """Mine hard negatives for the accepted train pairs (RUM or BM25) into a JSONL file."""
     from agentic_match.retrieval.mining import (
@@ -115,6 +99,8 @@ def mine(
         save_negatives,
     )
 
+    assert config is not None  # built by config_options
+    band, per_pair, seed = config.band, config.per_pair, config.seed
     if method not in ("rum", "bm25"):
         raise ConfigError(f"--method must be rum or bm25, got {method!r}")
     if method == "rum" and not encoder:

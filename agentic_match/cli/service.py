@@ -19,7 +19,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from agentic_match.cli.options import config_options
 from agentic_match.errors import ConfigError
+from agentic_match.matching.matcher import MatchConfig
 
 API_KEY_ENV = "AGENTIC_MATCH_API_KEY"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -51,24 +53,24 @@ def _matcher(
     use_llm: bool,
     *,
     prepare: bool = True,
-    query_cache: int | None = None,
+    config: Any = None,
 ):
     from agentic_match.cli.context import settings
     from agentic_match.llm import open_llm
-    from agentic_match.matching import MatchConfig, build_matcher
+    from agentic_match.matching import build_matcher
 
     s = settings()
     if reranker == "llm" and not use_llm:
         raise ConfigError("--reranker llm needs the LLM; drop --no-llm")
     with contextlib.ExitStack() as stack:
         llm = stack.enter_context(open_llm(s)) if use_llm else None
-        config = MatchConfig() if query_cache is None else MatchConfig(query_cache=query_cache)
         matcher = build_matcher(
             data=data, encoder=encoder or s.encoder, reranker=reranker, llm=llm, config=config, prepare=prepare
         )
         yield matcher, s
 
 
+@config_options("match", MatchConfig)
 def api(
     data: Data = None,
     encoder: Encoder = None,
@@ -82,9 +84,6 @@ def api(
     allow_remote: Annotated[
         bool, typer.Option("--allow-remote", help="Allow a non-loopback --host (put TLS in front of it).")
     ] = False,
-    query_cache: Annotated[
-        int, typer.Option("--query-cache", help="Query vectors remembered by text (0: embed every query).", min=0)
-    ] = 4096,
     learn_threshold: Annotated[
         int,
         typer.Option(
@@ -98,6 +97,7 @@ def api(
         Optional[Path],
         typer.Option("--feedback-dir", help="Models and history of the updates (default: <run_dir>/feedback)."),
     ] = None,
+    config: MatchConfig | None = None,
 ) -> None:
     """Serve the HTTP API (match queries and recruiter feedback) until Ctrl-C.
 
@@ -117,17 +117,17 @@ def api(
     key = os.environ.get(API_KEY_ENV) or secrets.token_urlsafe(24)
     if use_llm:
         console.print("starting or reusing the LLM server (1-3 minutes on 2 CPU cores on a first start)...")
-    with _matcher(data, encoder, reranker, use_llm, query_cache=query_cache) as (matcher, s):
+    with _matcher(data, encoder, reranker, use_llm, config=config) as (matcher, s):
         store = FeedbackStore(feedback_db or Path(s.run_dir) / "feedback.sqlite", corpus=matcher.corpus)
         learner = None
         if learn_threshold:
+            from agentic_match.config import section
+            from agentic_match.feedback import FeedbackConfig
             from agentic_match.feedback.learner import learner_for
-            from agentic_match.feedback.update import FeedbackConfig
 
             folder = feedback_dir or Path(s.run_dir) / "feedback"
-            learner = learner_for(
-                matcher, store, folder, encoder or s.encoder, FeedbackConfig(threshold=learn_threshold)
-            )
+            fb = section(s, "feedback", FeedbackConfig, {"threshold": learn_threshold})
+            learner = learner_for(matcher, store, folder, encoder or s.encoder, fb)
             console.print(
                 f"learning from feedback: an update every {learn_threshold} new pairs; "
                 f"model in use {learner.registry.current()} (history in {folder})"
@@ -151,6 +151,7 @@ def api(
                 learner.close()
 
 
+@config_options("match", MatchConfig)
 def match(
     job: Annotated[Optional[str], typer.Option("--job", help="Id of a job in the corpus: rank resumes.")] = None,
     resume: Annotated[Optional[str], typer.Option("--resume", help="Id of a resume in the corpus: rank jobs.")] = None,
@@ -159,17 +160,19 @@ def match(
     data: Data = None,
     encoder: Encoder = None,
     reranker: RerankerOpt = None,
-    k: Annotated[int, typer.Option("-k", "--k", help="Candidates.", min=1, max=100)] = 5,
     rerank: Annotated[bool, typer.Option("--rerank", help="Rerank with --reranker.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Explain every candidate (LLM).")] = False,
     augment: Annotated[bool, typer.Option("--augment/--no-augment", help="HyRe / IRC augmentation.")] = True,
     use_llm: UseLLM = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (no streaming).")] = False,
+    config: MatchConfig | None = None,
 ) -> None:
     """Match one query through the ``match`` graph, printing partial results as they come."""
     from agentic_match.data.schema import Document
     from graphs.match import build_graph, inputs_for, run_match
 
+    assert config is not None  # built by config_options
+    k = config.k
     given = [x for x in (job, resume, text) if x is not None]
     if len(given) != 1:
         raise ConfigError("give exactly one of --job ID, --resume ID or --text TEXT")
@@ -187,7 +190,7 @@ def match(
         qkind = "job" if job is not None else "resume"
         inputs = inputs_for(job or resume or "", kind=qkind, k=k, augment=augment, rerank=rerank, explain=explain)
     # One query needs one index: the other is not built.
-    with _matcher(data, encoder, reranker if rerank else None, use_llm, prepare=False) as (matcher, _s):
+    with _matcher(data, encoder, reranker if rerank else None, use_llm, prepare=False, config=config) as (matcher, _s):
         on_event = None if as_json else _printer(console)
         result = run_match(build_graph(matcher), inputs, on_event=on_event)
     if as_json:

@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from agentic_match.config import setting
 from agentic_match.data.schema import Document
 
 RENDER_FORMAT_VERSION = 1
@@ -42,24 +43,26 @@ TEXT_FIELD = "text"
 
 @dataclass(frozen=True)
 class RenderConfig:
-    """How documents are turned into model input text.
+    """How documents are turned into model input text."""
 
-    Attributes:
-        job_field_order: Fields of jobs rendered first, in this order.
-        resume_field_order: Fields of resumes rendered first, in this order.
-        exclude_fields: Fields never rendered (case-insensitive), e.g. sensitive attributes
-            such as ``("gender", "age")``; ``"text"`` excludes the free text.
-        max_field_chars: Cut each field's text to this many characters (``None``: no cut).
-        max_total_chars: Cut the whole rendering to this many characters (``None``: no cut).
-        heading: Prefix of a field heading; the field name follows it.
-    """
-
-    job_field_order: tuple[str, ...] = DEFAULT_JOB_FIELDS
-    resume_field_order: tuple[str, ...] = DEFAULT_RESUME_FIELDS
-    exclude_fields: tuple[str, ...] = ()
-    max_field_chars: int | None = None
-    max_total_chars: int | None = None
-    heading: str = "## "
+    job_field_order: tuple[str, ...] = setting(DEFAULT_JOB_FIELDS, help="Fields of jobs rendered first, in this order.")
+    resume_field_order: tuple[str, ...] = setting(
+        DEFAULT_RESUME_FIELDS, help="Fields of resumes rendered first, in this order."
+    )
+    exclude_fields: tuple[str, ...] = setting(
+        (),
+        help=(
+            'Fields never rendered (case-insensitive), e.g. sensitive attributes such as ``("gender", "age")``; '
+            '``"text"`` excludes the free text.'
+        ),
+    )
+    max_field_chars: int | None = setting(
+        None, help="Cut each field's text to this many characters (``None``: no cut)."
+    )
+    max_total_chars: int | None = setting(
+        None, help="Cut the whole rendering to this many characters (``None``: no cut)."
+    )
+    heading: str = setting("## ", help="Prefix of a field heading; the field name follows it.")
 
     def __post_init__(self) -> None:
         for name in ("max_field_chars", "max_total_chars"):

@@ -22,8 +22,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from agentic_match.data.schema import Corpus
+from agentic_match.feedback.config import FeedbackConfig
+from agentic_match.feedback.registry import ModelRegistry
 from agentic_match.feedback.store import FeedbackStore
-from agentic_match.feedback.update import FeedbackConfig, ModelRegistry, default_tasks, rankpo_update
+from agentic_match.feedback.update import default_tasks, rankpo_update
 from agentic_match.matching import Matcher
 
 log = logging.getLogger(__name__)
@@ -48,12 +50,13 @@ class FeedbackLearner:
         matcher: Matcher,
         store: FeedbackStore,
         registry: ModelRegistry,
-        config: FeedbackConfig = FeedbackConfig(),
+        config: FeedbackConfig | None = None,
         *,
         tasks: Sequence[Any] | None = None,
         update: Callable[..., dict[str, Any] | None] | None = None,
         load_encoder: Callable[[str], Any] | None = None,
     ) -> None:
+        config = config or FeedbackConfig()
         self.tasks = list(tasks) if tasks is not None else default_tasks(matcher.corpus, config.eval_split)
         self.matcher = matcher
         self.store = store

@@ -8,7 +8,7 @@ switches to the new model only when it loses at most ``tolerance`` points of the
 evaluation metric. The switch is one atomic write of ``model.json``; every update, switched
 or not, is recorded there with its numbers, and the pairs it used are marked consumed.
 
-Layout of a feedback folder::
+Layout of a feedback folder (:mod:`~agentic_match.feedback.registry` owns ``model.json``)::
 
     model.json                  {"current": <model>, "initial": <model>, "updates": [...]}
     updates/<from>-<to>/        one RankPO run per update (pairs seq from+1..to); resumable
@@ -19,106 +19,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from agentic_match.data.schema import Corpus
-from agentic_match.errors import ConfigError, DataError, Problem
-from agentic_match.files import read_json, utc_now, write_json
+from agentic_match.errors import DataError, Problem
+from agentic_match.feedback.config import FeedbackConfig
+from agentic_match.feedback.registry import ModelRegistry
+from agentic_match.files import utc_now
 
-MODEL_FILE = "model.json"
 LOCK_FILE = "update.lock"
-
-
-@dataclass
-class FeedbackConfig:
-    """Settings of the recruiter feedback loop (:mod:`graphs.feedback`)."""
-
-    k: int = 10
-    """Candidates shown to the recruiter per job."""
-    threshold: int = 50
-    """New preference pairs (since the last update) that trigger a RankPO update."""
-    tolerance: float = 1.0
-    """Points of the metric (0-100 scale) the updated model may lose and still be switched to."""
-    metric: str = "ndcg@10"
-    """The before/after metric (averaged over the evaluated tasks)."""
-    eval_split: str = "dev"
-    """Split whose qrels judge an update (when no tasks are given)."""
-    consumer: str = "rankpo"
-    """The store watermark this loop advances."""
-    method: str = "rankpo"
-    """Update method: ``rankpo``, ``simrankpo`` or ``sft``."""
-    epochs: int = 1
-    """Epochs of one update."""
-    batch_size: int = 16
-    """Pairs per batch."""
-    learning_rate: float = 1e-5
-    """Peak learning rate (updates move gently)."""
-    beta: float = 2.0
-    """β of the preference loss."""
-    tau: float = 0.1
-    """τ of the similarity margin."""
-    max_seq_length: int = 128
-    """Training tokens per text."""
-    seed: int = 0
-    """Seed of batch order."""
-    device: str | None = None
-    """Torch device (``None``: CUDA when available, else CPU)."""
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.k < 1:
-            problems.append("k must be >= 1")
-        if self.threshold < 1:
-            problems.append("threshold must be >= 1")
-        if self.tolerance < 0:
-            problems.append("tolerance must be >= 0")
-        if self.method not in ("rankpo", "simrankpo", "sft"):
-            problems.append("method must be rankpo, simrankpo or sft")
-        if problems:
-            raise ConfigError("invalid feedback config: " + "; ".join(problems))
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class ModelRegistry:
-    """Which model serves the feedback loop, kept in ``<folder>/model.json``.
-
-    Args:
-        folder: The feedback folder.
-        initial: The model to start from when ``model.json`` does not exist yet.
-    """
-
-    folder: Path
-    initial: str = "all-minilm-l6-v2"
-
-    def __post_init__(self) -> None:
-        self.folder = Path(self.folder)
-
-    def _load(self) -> dict[str, Any]:
-        path = self.folder / MODEL_FILE
-        if path.is_file():
-            return read_json(path)
-        return {"current": self.initial, "initial": self.initial, "updates": []}
-
-    def current(self) -> str:
-        """The model in use (a folder or an encoder spec)."""
-        return str(self._load()["current"])
-
-    def updates(self) -> list[dict[str, Any]]:
-        """Every update so far, oldest first."""
-        return list(self._load()["updates"])
-
-    def record(self, update: dict[str, Any], switch_to: str | None) -> None:
-        """Append ``update``; make ``switch_to`` current (atomically) when given."""
-        data = self._load()
-        data["updates"].append(update)
-        if switch_to is not None:
-            data["current"] = switch_to
-        write_json(self.folder / MODEL_FILE, data)
 
 
 def score_model(model: str, tasks: Sequence[Any], metric: str = "ndcg@10", device: str | None = None) -> float:
@@ -151,7 +60,7 @@ def rankpo_update(
     store: Any,
     registry: ModelRegistry,
     corpus: Corpus,
-    config: FeedbackConfig = FeedbackConfig(),
+    config: FeedbackConfig | None = None,
     *,
     tasks: Sequence[Any] | None = None,
     train: Callable[..., Any] | None = None,
@@ -177,6 +86,8 @@ def rankpo_update(
     """
     from filelock import FileLock
 
+    config = config or FeedbackConfig()
+
     from agentic_match.align.preferences import to_preference
     from agentic_match.align.trainer import AlignConfig, train_align
 
@@ -193,22 +104,11 @@ def rankpo_update(
             return {**done[-1], "current": registry.current()}
         prefs = [to_preference(r) for r in records]
         tasks = list(tasks) if tasks is not None else default_tasks(corpus, config.eval_split)
-        score = score or (lambda model, ts: score_model(model, ts, config.metric, config.device))
+        score = score or (lambda model, ts: score_model(model, ts, config.metric, config.rankpo.device))
         before_model = registry.current()
         out_dir = registry.folder / "updates" / f"{since}-{upto}"
-        acfg = AlignConfig(
-            base=before_model,
-            method=config.method,  # type: ignore[arg-type]
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            learning_rate=config.learning_rate,
-            beta=config.beta,
-            tau=config.tau,
-            max_seq_length=config.max_seq_length,
-            seed=config.seed,
-            eval_split=None,  # judged below, on the same tasks as the current model
-            device=config.device,
-        )
+        # Judged below, on the same tasks as the current model, so no per-epoch evaluation.
+        acfg = AlignConfig(**{**config.rankpo.method_only(), "eval_split": None}, base=before_model)
         result = (train or train_align)(prefs, acfg, out_dir, progress=progress)
         after_model = str(result.model_dir)
         before = score(before_model, tasks)
@@ -232,4 +132,4 @@ def rankpo_update(
         return update
 
 
-__all__ = ["FeedbackConfig", "ModelRegistry", "default_tasks", "rankpo_update", "score_model"]
+__all__ = ["LOCK_FILE", "default_tasks", "rankpo_update", "score_model"]

@@ -25,12 +25,13 @@ was removed. Typical use::
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
 import prompts
 from agentic_match.augment.generation import ChatModel, GenerationPolicy, generate_structured
+from agentic_match.config import setting
 from agentic_match.data.render import RenderConfig, render
 from agentic_match.data.schema import Document
 
@@ -123,27 +124,26 @@ class Explanation(BaseModel):
 
 @dataclass(frozen=True)
 class ExplainConfig:
-    """Settings of :func:`explain_match`.
+    """Settings of :func:`explain_match`."""
 
-    Attributes:
-        job_chars: The job post is cut to this many characters in the prompt.
-        resume_chars: The resume is cut to this many characters in the prompt.
-        max_tokens: Generation budget of one explanation.
-        min_quote_chars: Quotes shorter than this (without spaces) are not evidence.
-        repetition_penalty: Sent to the server (vLLM's ``repetition_penalty``; ``None``: not
-            sent). Small models under constrained decoding otherwise tend to loop on
-            whitespace until the token budget cuts the JSON.
-        policy: Attempts of a schema-valid answer (the client also makes one repair retry).
-        render_config: How documents become text (the text quotes are checked against).
-    """
-
-    job_chars: int = 1500
-    resume_chars: int = 2500
-    max_tokens: int = 600
-    min_quote_chars: int = 3
-    repetition_penalty: float | None = 1.1
-    policy: GenerationPolicy = field(default_factory=lambda: GenerationPolicy(attempts=2))
-    render_config: RenderConfig = field(default_factory=RenderConfig)
+    job_chars: int = setting(1500, help="The job post is cut to this many characters in the prompt.")
+    resume_chars: int = setting(2500, help="The resume is cut to this many characters in the prompt.")
+    max_tokens: int = setting(600, help="Generation budget of one explanation.")
+    min_quote_chars: int = setting(3, help="Quotes shorter than this (without spaces) are not evidence.")
+    repetition_penalty: float | None = setting(
+        1.1,
+        help=(
+            "Sent to the server (vLLM's ``repetition_penalty``; ``None``: not sent). Small models under constrained"
+            " decoding otherwise tend to loop on whitespace until the token budget cuts the JSON."
+        ),
+    )
+    policy: GenerationPolicy = setting(
+        factory=lambda: GenerationPolicy(attempts=2),
+        help="Attempts of a schema-valid answer (the client also makes one repair retry).",
+    )
+    render_config: RenderConfig = setting(
+        factory=RenderConfig, help="How documents become text (the text quotes are checked against)."
+    )
 
     def __post_init__(self) -> None:
         if min(self.job_chars, self.resume_chars, self.max_tokens, self.min_quote_chars) < 1:

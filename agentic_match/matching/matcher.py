@@ -37,7 +37,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -47,6 +47,7 @@ from pydantic import BaseModel, Field
 from agentic_match.augment.completion import INFERRED_FIELD, CompletionConfig, complete_resume
 from agentic_match.augment.generation import GenerationPolicy
 from agentic_match.augment.hyre import HyReConfig, hyre_document, pick_examples
+from agentic_match.config import setting
 from agentic_match.data.schema import Corpus, DocKind, Document, Label
 from agentic_match.errors import AgenticMatchError, ConfigError
 from agentic_match.matching.explain import ExplainConfig, Explanation, explain_match
@@ -107,29 +108,24 @@ class MatchResult(BaseModel):
 
 @dataclass(frozen=True)
 class MatchConfig:
-    """Settings of the match path.
+    """Settings of the match path."""
 
-    Attributes:
-        k: Candidates returned by default.
-        max_k: Largest ``k`` a caller may ask for.
-        rerank_depth: First-stage candidates the reranker rescores (at least ``k`` are).
-        hyre: HyRe settings for job queries.
-        completion: Resume completion settings (IRC needs the resume's interactions).
-        generation: Attempts and checks of augmentation generations.
-        explain: Explanation settings (documents are rendered with the encoder's settings).
-        explain_workers: Explanations generated at once (the LLM server batches them).
-        query_cache: Query vectors remembered (by text), so a repeated query skips encoding.
-    """
-
-    k: int = 10
-    max_k: int = 100
-    rerank_depth: int = 30
-    hyre: HyReConfig = field(default_factory=lambda: HyReConfig(max_tokens=200))
-    completion: CompletionConfig = field(default_factory=lambda: CompletionConfig(method="irc"))
-    generation: GenerationPolicy = field(default_factory=lambda: GenerationPolicy(attempts=2))
-    explain: ExplainConfig = field(default_factory=ExplainConfig)
-    explain_workers: int = 8
-    query_cache: int = 4096
+    k: int = setting(10, help="Candidates returned by default.")
+    max_k: int = setting(100, help="Largest ``k`` a caller may ask for.")
+    rerank_depth: int = setting(30, help="First-stage candidates the reranker rescores (at least ``k`` are).")
+    hyre: HyReConfig = setting(factory=lambda: HyReConfig(max_tokens=200), help="HyRe settings for job queries.")
+    completion: CompletionConfig = setting(
+        factory=lambda: CompletionConfig(method="irc"),
+        help="Resume completion settings (IRC needs the resume's interactions).",
+    )
+    generation: GenerationPolicy = setting(
+        factory=lambda: GenerationPolicy(attempts=2), help="Attempts and checks of augmentation generations."
+    )
+    explain: ExplainConfig = setting(
+        factory=ExplainConfig, help="Explanation settings (documents are rendered with the encoder's settings)."
+    )
+    explain_workers: int = setting(8, help="Explanations generated at once (the LLM server batches them).")
+    query_cache: int = setting(4096, help="Query vectors remembered (by text), so a repeated query skips encoding.")
 
     def __post_init__(self) -> None:
         if not 1 <= self.k <= self.max_k:

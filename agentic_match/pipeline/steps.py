@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ class StepSpec:
 
     Attributes:
         needs: Earlier steps whose outputs it reads.
-        settings: :class:`PipelineConfig` fields it reads.
+        settings: :class:`PipelineConfig` sections (or dotted settings) it reads.
         uses_llm: Whether it calls the generator (its identity then joins the digest).
     """
 
@@ -41,32 +40,14 @@ class StepSpec:
     uses_llm: bool = False
 
 
-_TRAIN = ("encoder", "epochs", "batch_size", "learning_rate", "max_seq_length", "seed")
 STEP_SPECS: dict[str, StepSpec] = {
-    "augment": StepSpec((), ("skip_augment", "hyre_examples", "hyre_max_tokens", "seed"), uses_llm=True),
-    "train": StepSpec(("augment",), _TRAIN),
-    "mine": StepSpec(("augment", "train"), ("band", "rum_per_pair", "seed")),
-    "retrain": StepSpec(("augment", "mine"), _TRAIN),
-    "judge": StepSpec(
-        ("augment", "retrain"),
-        ("skip_judge", "judge_k", "judge_pairs_per_query", "max_judge_pairs", "judge_max_doc_chars", "seed"),
-        uses_llm=True,
-    ),
-    "rankpo": StepSpec(
-        ("augment", "retrain", "judge"),
-        (
-            "rankpo_method",
-            "rankpo_epochs",
-            "rankpo_batch_size",
-            "rankpo_learning_rate",
-            "rankpo_beta",
-            "rankpo_tau",
-            "rankpo_held_out",
-            "max_seq_length",
-            "seed",
-        ),
-    ),
-    "evaluate": StepSpec(("augment", "train", "retrain", "rankpo"), ("encoder", "eval_split", "eval_k")),
+    "augment": StepSpec((), ("skip_augment", "hyre"), uses_llm=True),
+    "train": StepSpec(("augment",), ("confit",)),
+    "mine": StepSpec(("augment", "train"), ("mining",)),
+    "retrain": StepSpec(("augment", "mine"), ("confit",)),
+    "judge": StepSpec(("augment", "retrain"), ("skip_judge", "pairs", "judge"), uses_llm=True),
+    "rankpo": StepSpec(("augment", "retrain", "judge"), ("rankpo", "pairs.held_out", "pairs.seed")),
+    "evaluate": StepSpec(("augment", "train", "retrain", "rankpo"), ("confit.encoder", "evaluation")),
     "report": StepSpec(STEPS[:-1], ()),
 }
 
@@ -131,10 +112,11 @@ def check_inputs(corpus: Corpus, config: PipelineConfig) -> None:
             problems.append(Problem(where, None, "labels", "no accepted (label > 0) train pair to train on"))
     except DataError as e:
         problems += e.problems
-    if not any(f"{config.eval_split}_{t}" in corpus.qrels for t in ("rank_resume", "rank_job")):
+    split = config.evaluation.split
+    if not any(f"{split}_{t}" in corpus.qrels for t in ("rank_resume", "rank_job")):
         have = ", ".join(sorted(corpus.qrels)) or "none"
-        problems.append(Problem(where, None, "qrels", f"no '{config.eval_split}' qrels to evaluate on (have: {have})"))
-    if config.band == "auto" and not any(k.startswith("dev_") for k in corpus.qrels):
+        problems.append(Problem(where, None, "qrels", f"no '{split}' qrels to evaluate on (have: {have})"))
+    if config.mining.band == "auto" and not any(k.startswith("dev_") for k in corpus.qrels):
         problems.append(Problem(where, None, "qrels", "band 'auto' needs dev qrels; give a band like 3-4"))
     if problems:
         raise DataError(problems)
@@ -216,47 +198,35 @@ def step_augment(ctx: StepContext) -> dict[str, Any]:
     """HyRe: a hypothetical reference resume appended to every job post (train, dev and test).
 
     Few-shot examples come from accepted *train* pairs only. A job whose generation fails
-    keeps its text (listed in ``failures.jsonl``). Answers are in the client's generation
+    keeps its text (listed in ``jobs.hyre.failures.jsonl``). Answers are in the client's generation
     cache, so a step killed part-way sends each finished request only once.
     """
-    from agentic_match.augment.hyre import HyReConfig, hyre_document, pick_examples
-    from agentic_match.data import write_documents
+    from agentic_match.augment.batch import failures_path, hyre_step, process_documents, write_batch_output
+    from agentic_match.augment.hyre import pick_examples
     from agentic_match.data.labels import training_labels
-    from agentic_match.data.schema import Document
-    from agentic_match.files import atomic_write_lines
 
     cfg = ctx.config
     if cfg.skip_augment:
         return skipped("skip_augment is set: the plain job posts are used")
     corpus = ctx.load_corpus()
-    hcfg = HyReConfig(n_examples=cfg.hyre_examples, seed=cfg.seed, max_tokens=cfg.hyre_max_tokens)
+    hcfg = cfg.hyre
     examples = pick_examples(corpus, training_labels(corpus), hcfg)
     jobs = list(corpus.jobs.values())
     llm = ctx.get_llm()
-    out: list[Document] = list(jobs)
-    failures: dict[str, str] = {}
     ctx.say(f"HyRe for {len(jobs)} job posts ({len(examples)} few-shot pair(s), {cfg.concurrency} in flight)")
-    with ThreadPoolExecutor(max_workers=cfg.concurrency) as ex:
-        futures = {ex.submit(hyre_document, llm, job, examples, hcfg): i for i, job in enumerate(jobs)}
-        for n, fut in enumerate(as_completed(futures), 1):
-            i = futures[fut]
-            doc, outcome = fut.result()  # an unreachable server raises: the graph retries / resumes
-            if outcome.ok:
-                out[i] = doc
-            else:
-                failures[jobs[i].id] = outcome.problem or "failed"
-                out[i] = Document(
-                    doc.id, doc.kind, doc.fields, doc.text, {**doc.metadata, "hyre_failed": failures[doc.id]}
-                )
-            if n % 25 == 0 or n == len(jobs):
-                ctx.say(f"  HyRe {n}/{len(jobs)} ({len(failures)} failed, kept unchanged)")
-    write_documents(ctx.folder / "jobs.hyre.jsonl", out)
-    arts = ["jobs.hyre.jsonl"]
-    if failures:
-        atomic_write_lines(
-            ctx.folder / "failures.jsonl", ({"id": k, "problem": v} for k, v in sorted(failures.items()))
-        )
-        arts.append("failures.jsonl")
+    done = [0, 0]
+
+    def on_event(ev: Any) -> None:
+        done[0] += 1
+        done[1] += not ev["ok"]
+        if done[0] % 25 == 0 or done[0] == len(jobs):
+            ctx.say(f"  HyRe {done[0]}/{len(jobs)} ({done[1]} failed, kept unchanged)")
+
+    # An unreachable server raises: the graph retries / resumes (answers are in the cache).
+    batch = process_documents(jobs, hyre_step(llm, examples, hcfg), concurrency=cfg.concurrency, on_event=on_event)
+    path = write_batch_output(ctx.folder / "jobs.hyre.jsonl", jobs, batch.results, batch.failures, "hyre_failed")
+    failures = batch.failures
+    arts = [path.name] + ([failures_path(path).name] if failures else [])
     return {
         "jobs": ctx.rel(ctx.folder / "jobs.hyre.jsonl"),
         "augmented": len(jobs) - len(failures),
@@ -267,20 +237,9 @@ def step_augment(ctx: StepContext) -> dict[str, Any]:
 
 
 def confit_config(cfg: PipelineConfig, corpus: Corpus) -> Any:
-    """The :class:`ConFitConfig` both trainings use (hard negatives are passed explicitly)."""
-    from agentic_match.retrieval.training import ConFitConfig
-
-    return ConFitConfig(
-        encoder=cfg.encoder,
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-        learning_rate=cfg.learning_rate,
-        max_seq_length=cfg.max_seq_length,
-        negatives="none",
-        seed=cfg.seed,
-        eval_split="dev" if _has_dev(corpus) else None,
-        device=cfg.device,
-    )
+    """The :class:`ConFitConfig` both trainings use (hard negatives are passed explicitly;
+    without dev qrels the last epoch is kept)."""
+    return replace(cfg.confit, eval_split=cfg.confit.eval_split if _has_dev(corpus) else None)
 
 
 def _training_outputs(ctx: StepContext, result: Any, **extra: Any) -> dict[str, Any]:
@@ -314,13 +273,13 @@ def step_mine(ctx: StepContext) -> dict[str, Any]:
 
     cfg = ctx.config
     corpus = ctx.corpus()
-    encoder = BiEncoder.load(ctx.path(ctx.output("train", "model")), device=cfg.device)
+    encoder = BiEncoder.load(ctx.path(ctx.output("train", "model")), device=cfg.confit.device)
     shares: dict[str, float] = {}
-    if cfg.band == "auto":
+    if cfg.mining.band == "auto":
         band, shares = choose_band(encoder, corpus)
     else:
-        band = parse_band(cfg.band)
-    negatives, report = mine_runner_up(encoder, corpus, band, per_pair=cfg.rum_per_pair, seed=cfg.seed + 1)
+        band = parse_band(cfg.mining.band)
+    negatives, report = mine_runner_up(encoder, corpus, band, per_pair=cfg.mining.per_pair, seed=cfg.mining.seed)
     save_negatives(ctx.folder / "negatives.jsonl", negatives)
     ctx.say(f"RUM band {band_label(band)}: {report.negative_jobs} negative jobs, {report.negative_resumes} resumes")
     return {
@@ -349,29 +308,28 @@ def step_retrain(ctx: StepContext) -> dict[str, Any]:
 
 def step_judge(ctx: StepContext) -> dict[str, Any]:
     """The local LLM judges pairs from the RUM model's top-k of train jobs, in both orders."""
-    from agentic_match.align.judge import JudgeConfig, candidate_pairs, judge_pairs
-    from agentic_match.align.preferences import write_preferences
-    from agentic_match.files import atomic_write_lines
+    from agentic_match.align.judge import candidate_pairs, judge_pairs
+    from agentic_match.augment.batch import failures_path
     from agentic_match.retrieval.encoder import BiEncoder
 
     cfg = ctx.config
     if cfg.skip_judge:
         return skipped("skip_judge is set: no preferences, no RankPO")
     corpus = ctx.corpus()
-    encoder = BiEncoder.load(ctx.path(ctx.output("retrain", "model")), device=cfg.device)
-    max_queries = math.ceil(cfg.max_judge_pairs / cfg.judge_pairs_per_query) if cfg.max_judge_pairs else None
+    encoder = BiEncoder.load(ctx.path(ctx.output("retrain", "model")), device=cfg.confit.device)
+    sampling = cfg.pairs
     pairs = candidate_pairs(
         encoder,
         corpus,
         split="train",
-        k=cfg.judge_k,
-        pairs_per_query=cfg.judge_pairs_per_query,
-        max_queries=max_queries,
-        max_doc_chars=cfg.judge_max_doc_chars,
-        seed=cfg.seed,
+        k=sampling.k,
+        pairs_per_query=sampling.pairs_per_query,
+        max_queries=sampling.max_queries,
+        max_doc_chars=cfg.judge.max_doc_chars,
+        seed=sampling.seed,
     )
-    if cfg.max_judge_pairs is not None:
-        pairs = pairs[: cfg.max_judge_pairs]
+    if sampling.max_pairs is not None:
+        pairs = pairs[: sampling.max_pairs]
     llm = ctx.get_llm()
     ctx.say(f"judging {len(pairs)} pairs of {len({p.query_id for p in pairs})} train jobs (both orders)")
     seen = [0]
@@ -381,15 +339,9 @@ def step_judge(ctx: StepContext) -> dict[str, Any]:
         if seen[0] % 25 == 0 or seen[0] == len(pairs):
             ctx.say(f"  judged {seen[0]}/{len(pairs)}")
 
-    report = judge_pairs(
-        llm, pairs, JudgeConfig(max_doc_chars=cfg.judge_max_doc_chars), concurrency=cfg.concurrency, on_done=on_done
-    )
-    write_preferences(ctx.folder / "preferences.jsonl", report.records)
-    failed = [o for o in report.outcomes if o.preferred is None]
-    arts = ["preferences.jsonl"]
-    if failed:
-        atomic_write_lines(ctx.folder / "failures.jsonl", ({"id": o.pair.key, "problem": o.problem} for o in failed))
-        arts.append("failures.jsonl")
+    report = judge_pairs(llm, pairs, cfg.judge, concurrency=cfg.concurrency, on_done=on_done)
+    path = report.write(ctx.folder / "preferences.jsonl")
+    arts = [path.name] + ([failures_path(path).name] if failures_path(path).is_file() else [])
     flip = report.flip_rate()
     return {
         "preferences": ctx.rel(ctx.folder / "preferences.jsonl"),
@@ -416,22 +368,14 @@ def step_rankpo(ctx: StepContext) -> dict[str, Any]:
         )
     corpus = ctx.corpus()
     prefs = load_preferences(ctx.path(prefs_rel), corpus).preferences
-    train, held = split_preferences(prefs, cfg.rankpo_held_out, cfg.seed)
+    train, held = split_preferences(prefs, cfg.pairs.held_out, cfg.pairs.seed)
     if not train:  # too few judged jobs to hold some out
         train, held = prefs, []
     acfg = AlignConfig(
+        **cfg.rankpo.method_only(),
         base=str(ctx.path(ctx.output("retrain", "model"))),
-        method=cfg.rankpo_method,  # type: ignore[arg-type]
-        epochs=cfg.rankpo_epochs,
-        batch_size=cfg.rankpo_batch_size,
-        learning_rate=cfg.rankpo_learning_rate,
-        beta=cfg.rankpo_beta,
-        tau=cfg.rankpo_tau,
-        max_seq_length=cfg.max_seq_length,
-        seed=cfg.seed,
-        eval_split="dev" if _has_dev(corpus) else None,
-        device=cfg.device,
     )
+    acfg = replace(acfg, eval_split=acfg.eval_split if _has_dev(corpus) else None)
     result = train_align(train, acfg, ctx.folder, corpus=corpus, held_out=held, progress=cfg.progress)
     return _training_outputs(ctx, result, preferences=len(train), held_out=len(held))
 
@@ -443,22 +387,23 @@ def step_evaluate(ctx: StepContext) -> dict[str, Any]:
 
     cfg = ctx.config
     corpus = ctx.corpus()
-    systems: dict[str, str] = {"base": cfg.encoder}
+    systems: dict[str, str] = {"base": cfg.confit.encoder}
     for name, step in (("confit", "train"), ("confit-rum", "retrain"), ("rankpo", "rankpo")):
         if ctx.output(step, "model"):
             systems[name] = ctx.output(step, "model")
-    tasks = [t for t in ("rank_resume", "rank_job") if f"{cfg.eval_split}_{t}" in corpus.qrels]
+    split, depth = cfg.evaluation.split, cfg.evaluation.k
+    tasks = [t for t in ("rank_resume", "rank_job") if f"{split}_{t}" in corpus.qrels]
     metrics: dict[str, dict[str, dict[str, float]]] = {}
     for name, spec in systems.items():
         source = spec if name == "base" else str(ctx.path(spec))
-        encoder = BiEncoder.load(source, device=cfg.device)
+        encoder = BiEncoder.load(source, device=cfg.confit.device)
         metrics[name] = {}
         for task in tasks:
             run_path = ctx.folder / "runs" / f"{name}-{task}.json.gz"
-            result = evaluate(encoder, load_task(corpus, cfg.eval_split, task), k=cfg.eval_k, run_path=run_path)  # type: ignore[arg-type]
+            result = evaluate(encoder, load_task(corpus, split, task), k=depth, run_path=run_path)  # type: ignore[arg-type]
             metrics[name][task] = {k: round(v, 4) for k, v in result.metrics.items()}
             ctx.say(f"  {name} {task}: nDCG@10 {metrics[name][task].get('ndcg@10', float('nan')):.2f}")
-    return {"split": cfg.eval_split, "tasks": tasks, "systems": systems, "metrics": metrics, "artefacts": ["runs"]}
+    return {"split": split, "tasks": tasks, "systems": systems, "metrics": metrics, "artefacts": ["runs"]}
 
 
 def step_report(ctx: StepContext) -> dict[str, Any]:

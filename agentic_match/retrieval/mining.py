@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from agentic_match.config import setting
 from agentic_match.data.schema import Corpus, Label
 from agentic_match.errors import ConfigError, DataError
 
@@ -38,6 +39,21 @@ Band = tuple[float, float]
 
 DEFAULT_BAND: Band = (3.0, 4.0)
 AUTO_BANDS: tuple[Band, ...] = ((0, 1), (1, 2), (3, 4), (5, 10), (10, 20), (20, 30))
+
+
+@dataclass(frozen=True)
+class MiningConfig:
+    """Settings of Runner-Up Mining."""
+
+    band: str = setting("auto", help="Rank-percentile band LOW-HIGH (e.g. 3-4), or auto (chosen on dev).")
+    per_pair: int = setting(1, help="Mined negatives per accepted pair and side.")
+    seed: int = setting(1, help="Seed of the draw of negatives from the band.")
+
+    def __post_init__(self) -> None:
+        if self.band != "auto":
+            parse_band(self.band)
+        if self.per_pair < 1:
+            raise ConfigError("per_pair must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -391,6 +407,7 @@ def load_negatives(path: str | Path, corpus: Corpus | None = None) -> Negatives:
 
 
 __all__ = [
+    "MiningConfig",
     "AUTO_BANDS",
     "DEFAULT_BAND",
     "Band",
