@@ -128,3 +128,55 @@ def preference_accuracy(
         "reward_margin": round(float(ev["eval_rewards/margins"]), 4),
         "pairs": len(ds),
     }
+
+
+def decide_switch(
+    sft_data: Any,
+    adapters: dict[str, str],
+    final_stage: str,
+    registry: str | Path,
+    config: FinetuneConfig,
+    *,
+    dpo_data: Any = None,
+    max_examples: int | None = None,
+    heldout_loss: Any = None,
+    preference_accuracy: Any = None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Held-out measures of the base model, every new adapter and the active one; switch or not.
+
+    The new (final-stage) adapter is served only when its held-out SFT loss is below the
+    active adapter's (or, without one, the base model's). With DPO data, its held-out reward
+    accuracy against the SFT adapter is reported too. ``heldout_loss`` /
+    ``preference_accuracy`` replace this module's functions (tests inject fakes).
+
+    Returns:
+        ``(metrics by system, {"switch": bool, "reason": str})``.
+    """
+    from agentic_match.errors import AgenticMatchError
+    from finetune import serving as ft_serving
+
+    loss_of = heldout_loss or globals()["heldout_loss"]
+    accuracy_of = preference_accuracy or globals()["preference_accuracy"]
+    if len(sft_data.dataset["eval"]) == 0:
+        return {}, {"switch": False, "reason": "no held-out examples to evaluate on"}
+    cap = max_examples
+    new = adapters[final_stage]
+    metrics: dict[str, dict[str, Any]] = {"base": loss_of(sft_data, None, config=config, max_examples=cap)}
+    for stage, path in adapters.items():
+        metrics[stage] = loss_of(sft_data, path, config=config, max_examples=cap)
+    active = ft_serving.active_adapter(registry)
+    baseline, against = metrics["base"]["loss"], "the base model"
+    if active is not None and Path(active["path"]).resolve() != Path(new).resolve():
+        try:
+            metrics["active"] = loss_of(sft_data, active["path"], config=config, max_examples=cap)
+            baseline, against = metrics["active"]["loss"], f"the active adapter {active['name']}"
+        except AgenticMatchError as e:  # trained on another base, or gone: compare with the base
+            metrics["active"] = {"error": str(e)}
+    if dpo_data is not None and "dpo" in adapters and len(dpo_data.dataset["eval"]):
+        metrics["dpo"].update(
+            accuracy_of(dpo_data, adapters["dpo"], reference=adapters["sft"], config=config, max_examples=cap)
+        )
+    loss = metrics[final_stage]["loss"]
+    better = loss < baseline
+    reason = f"held-out loss {loss:.4f} {'<' if better else '>='} {baseline:.4f} of {against}"
+    return metrics, {"switch": better, "reason": reason}

@@ -36,20 +36,23 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agentic_match.config import deep_merge
 from agentic_match.data.schema import Corpus, Document
 from agentic_match.errors import ConfigError, DataError, Problem
 from agentic_match.evaluation.ranker import Ranker
+from agentic_match.events import FeedbackEvent
 from agentic_match.feedback import FeedbackConfig, ModelRegistry, rankpo_update
 from agentic_match.files import read_json, write_json
+from graphs.batching import BoundGraph
 
 MANIFEST_FILE = "feedback.json"
 STORE_FILE = "store.sqlite"
@@ -109,6 +112,153 @@ def parse_answer(answer: Any, shown_ids: Sequence[str]) -> tuple[list[str], str 
     return picks, recruiter, None
 
 
+@dataclass
+class FeedbackContext:
+    """Runtime context of ``feedback``: the store, the corpus, the model registry and settings.
+
+    Attributes:
+        store: A :class:`~agentic_match.feedback.store.FeedbackStore` (texts from ``corpus``).
+        corpus: Jobs and resumes (the shortlist is drawn from its resumes).
+        registry: Which model is current; updates switch it.
+        config: ``k``, ``threshold``, ``tolerance`` and the update's training settings.
+        ranker_for: ``model -> Ranker`` (default: the bi-encoder, loaded once per model).
+        candidates: The resumes to rank (default: every resume of ``corpus``).
+        tasks: Ranking tasks judging an update (default: the config's split's qrels).
+        update: Replaces :func:`rankpo_update` (same signature; tests inject fakes).
+    """
+
+    store: Any
+    corpus: Corpus
+    registry: ModelRegistry
+    config: FeedbackConfig = field(default_factory=FeedbackConfig)
+    ranker_for: Callable[[str], Ranker] | None = None
+    candidates: Sequence[Document] | None = None
+    tasks: Sequence[Any] | None = None
+    update: Callable[..., dict[str, Any] | None] | None = None
+    _loaded: dict[str, Ranker] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def pool(self) -> list[Document]:
+        return list(self.candidates) if self.candidates is not None else list(self.corpus.resumes.values())
+
+    def ranker(self, model: str) -> Ranker:
+        """The ranker of ``model`` (one model in memory: the current one)."""
+        if self.ranker_for is not None:
+            return self.ranker_for(model)
+        from agentic_match.retrieval.encoder import BiEncoder
+
+        with self._lock:
+            if model not in self._loaded:
+                self._loaded.clear()
+                self._loaded[model] = BiEncoder.load(model, device=self.config.rankpo.device)
+            return self._loaded[model]
+
+
+_SERVER_CONTEXT: list[FeedbackContext] = []
+"""The context :func:`make_graph` opened (runs started by the LangGraph server carry none)."""
+
+
+def _ctx(runtime: Runtime[FeedbackContext]) -> FeedbackContext:
+    if runtime.context is not None:
+        return runtime.context
+    if not _SERVER_CONTEXT:
+        raise ConfigError("the feedback graph needs its context (build it with build_graph, or via make_graph)")
+    return _SERVER_CONTEXT[0]
+
+
+def prepare(state: FeedbackState, runtime: Runtime[FeedbackContext]) -> dict:
+    """Check the job; fix the current model for the session."""
+    ctx = _ctx(runtime)
+    if state.get("job_id") not in ctx.corpus.jobs:
+        raise DataError(Problem(ctx.corpus.source, None, "job_id", f"unknown job id {state.get('job_id')!r}"))
+    k = state.get("k") or ctx.config.k
+    if not isinstance(k, int) or k < 1:
+        raise DataError(Problem("<input>", None, "k", f"k must be a positive integer, not {k!r}"))
+    # The model is fixed here: the shortlist and the pairs it yields belong to one model.
+    return {"k": k, "model": ctx.registry.current(), "update": None}
+
+
+def show(state: FeedbackState, runtime: Runtime[FeedbackContext]) -> dict:
+    """Rank the resumes for the job with the session's model."""
+    from agentic_match.data.render import render
+
+    ctx = _ctx(runtime)
+    job = ctx.corpus.jobs[state["job_id"]]
+    k, model = int(state["k"]), state["model"]
+    pool = ctx.pool()
+    run = ctx.ranker(model).rank([job], pool, k=k).get(job.id, {})
+    top = sorted(run.items(), key=lambda x: -x[1])[:k]
+    by_id = {d.id: d for d in pool}
+    shown = [
+        {"rank": i, "id": d, "score": round(float(s), 4), "snippet": " ".join(render(by_id[d]).split())[:SNIPPET_CHARS]}
+        for i, (d, s) in enumerate(top, 1)
+    ]
+    get_stream_writer()(FeedbackEvent(event="shown", job_id=job.id, model=model, candidates=len(shown)))
+    return {"shown": shown, "picks": [], "problem": None}
+
+
+def ask(state: FeedbackState, runtime: Runtime[FeedbackContext]) -> dict:
+    """Pause for the recruiter's picks (an answer naming an unseen candidate is asked again)."""
+    shown = state.get("shown") or []
+    job = _ctx(runtime).corpus.jobs[state["job_id"]]
+    answer = interrupt(
+        {
+            "job_id": job.id,
+            "title": job.fields.get("title", ""),
+            "candidates": shown,
+            "problem": state.get("problem"),
+            "answer": "the ids you pick, as a list (empty: nobody), or {'picked': [...], 'recruiter': name}",
+        }
+    )
+    picks, recruiter, problem = parse_answer(answer, [c["id"] for c in shown])
+    if problem:
+        return {"problem": problem}
+    return {"picks": picks, "problem": None, "recruiter": recruiter or state.get("recruiter")}
+
+
+def record(state: FeedbackState, runtime: Runtime[FeedbackContext]) -> dict:
+    """Store each pick as preferred over each shown candidate not picked."""
+    ctx = _ctx(runtime)
+    shown_ids = [c["id"] for c in state.get("shown") or []]
+    added = ctx.store.add_picks(state["job_id"], shown_ids, state["picks"], recruiter=state.get("recruiter"))
+    pending = ctx.store.count_new(ctx.config.consumer)
+    get_stream_writer()(FeedbackEvent(event="recorded", added=added, pending=pending, threshold=ctx.config.threshold))
+    return {"added": added, "pending": pending}
+
+
+def run_update(state: FeedbackState, runtime: Runtime[FeedbackContext]) -> dict:
+    """The guarded RankPO update from the new pairs."""
+    ctx = _ctx(runtime)
+    result = (ctx.update or rankpo_update)(ctx.store, ctx.registry, ctx.corpus, ctx.config, tasks=ctx.tasks)
+    get_stream_writer()(FeedbackEvent(event="update", result=result))
+    return {"update": result, "pending": ctx.store.count_new(ctx.config.consumer)}
+
+
+def after_ask(state: FeedbackState) -> str:
+    return "ask" if state.get("problem") else "record"
+
+
+def after_record(state: FeedbackState, runtime: Runtime[FeedbackContext]) -> str:
+    return "update" if state.get("pending", 0) >= _ctx(runtime).config.threshold else END
+
+
+def compile_graph(*, checkpointer: Any = None):
+    """The compiled ``feedback`` graph; its runtime context (:class:`FeedbackContext`) comes with each run."""
+    graph = StateGraph(FeedbackState, context_schema=FeedbackContext)
+    graph.add_node("prepare", prepare)
+    graph.add_node("show", show)
+    graph.add_node("ask", ask)
+    graph.add_node("record", record)
+    graph.add_node("update", run_update)
+    graph.add_edge(START, "prepare")
+    graph.add_edge("prepare", "show")
+    graph.add_edge("show", "ask")
+    graph.add_conditional_edges("ask", after_ask, ["ask", "record"])
+    graph.add_conditional_edges("record", after_record, ["update", END])
+    graph.add_edge("update", END)
+    return graph.compile(checkpointer=checkpointer, name="feedback")
+
+
 def build_graph(
     store: Any,
     corpus: Corpus,
@@ -120,109 +270,13 @@ def build_graph(
     tasks: Sequence[Any] | None = None,
     update: Callable[..., dict[str, Any] | None] | None = None,
     checkpointer: Any = None,
-):
-    """The compiled ``feedback`` graph.
+) -> BoundGraph:
+    """The ``feedback`` graph with its context bound (see :class:`FeedbackContext` for the arguments).
 
-    Args:
-        store: A :class:`~agentic_match.feedback.store.FeedbackStore` (texts from ``corpus``).
-        corpus: Jobs and resumes (the shortlist is drawn from its resumes).
-        registry: Which model is current; updates switch it.
-        config: ``k``, ``threshold``, ``tolerance`` and the update's training settings.
-        ranker_for: ``model -> Ranker`` (default: the bi-encoder, loaded once per model).
-        candidates: The resumes to rank (default: every resume of ``corpus``).
-        tasks: Ranking tasks judging an update (default: the config's split's qrels).
-        update: Replaces :func:`rankpo_update` (same signature; tests inject fakes).
-        checkpointer: A LangGraph checkpointer; needed for the pause to outlive the process.
+    A checkpointer is needed for the pause to outlive the process.
     """
-    config = config or FeedbackConfig()
-    pool = list(candidates) if candidates is not None else list(corpus.resumes.values())
-    lock = threading.Lock()
-    loaded: dict[str, Ranker] = {}
-
-    def ranker(model: str) -> Ranker:
-        if ranker_for is not None:
-            return ranker_for(model)
-        from agentic_match.retrieval.encoder import BiEncoder
-
-        with lock:
-            if model not in loaded:
-                loaded.clear()  # keep one model in memory: the current one
-                loaded[model] = BiEncoder.load(model, device=config.rankpo.device)
-            return loaded[model]
-
-    def prepare(state: FeedbackState) -> dict:
-        if state.get("job_id") not in corpus.jobs:
-            raise DataError(Problem(corpus.source, None, "job_id", f"unknown job id {state.get('job_id')!r}"))
-        k = state.get("k") or config.k
-        if not isinstance(k, int) or k < 1:
-            raise DataError(Problem("<input>", None, "k", f"k must be a positive integer, not {k!r}"))
-        # The model is fixed here: the shortlist and the pairs it yields belong to one model.
-        return {"k": k, "model": registry.current(), "update": None}
-
-    def show(state: FeedbackState) -> dict:
-        from agentic_match.data.render import render
-
-        job = corpus.jobs[state["job_id"]]
-        k, model = int(state["k"]), state["model"]
-        run = ranker(model).rank([job], pool, k=k).get(job.id, {})
-        top = sorted(run.items(), key=lambda x: -x[1])[:k]
-        by_id = {d.id: d for d in pool}
-        shown = [
-            {
-                "rank": i,
-                "id": d,
-                "score": round(float(s), 4),
-                "snippet": " ".join(render(by_id[d]).split())[:SNIPPET_CHARS],
-            }
-            for i, (d, s) in enumerate(top, 1)
-        ]
-        get_stream_writer()({"event": "shown", "job_id": job.id, "model": model, "candidates": len(shown)})
-        return {"shown": shown, "picks": [], "problem": None}
-
-    def ask(state: FeedbackState) -> dict:
-        shown = state.get("shown") or []
-        job = corpus.jobs[state["job_id"]]
-        answer = interrupt(
-            {
-                "job_id": job.id,
-                "title": job.fields.get("title", ""),
-                "candidates": shown,
-                "problem": state.get("problem"),
-                "answer": "the ids you pick, as a list (empty: nobody), or {'picked': [...], 'recruiter': name}",
-            }
-        )
-        picks, recruiter, problem = parse_answer(answer, [c["id"] for c in shown])
-        if problem:
-            return {"problem": problem}
-        return {"picks": picks, "problem": None, "recruiter": recruiter or state.get("recruiter")}
-
-    def record(state: FeedbackState) -> dict:
-        shown_ids = [c["id"] for c in state.get("shown") or []]
-        added = store.add_picks(state["job_id"], shown_ids, state["picks"], recruiter=state.get("recruiter"))
-        pending = store.count_new(config.consumer)
-        get_stream_writer()({"event": "recorded", "added": added, "pending": pending, "threshold": config.threshold})
-        return {"added": added, "pending": pending}
-
-    def run_update(state: FeedbackState) -> dict:
-        result = (update or rankpo_update)(store, registry, corpus, config, tasks=tasks)
-        get_stream_writer()({"event": "update", "result": result})
-        return {"update": result, "pending": store.count_new(config.consumer)}
-
-    graph = StateGraph(FeedbackState)
-    graph.add_node("prepare", prepare)
-    graph.add_node("show", show)
-    graph.add_node("ask", ask)
-    graph.add_node("record", record)
-    graph.add_node("update", run_update)
-    graph.add_edge(START, "prepare")
-    graph.add_edge("prepare", "show")
-    graph.add_edge("show", "ask")
-    graph.add_conditional_edges("ask", lambda s: "ask" if s.get("problem") else "record", ["ask", "record"])
-    graph.add_conditional_edges(
-        "record", lambda s: "update" if s.get("pending", 0) >= config.threshold else END, ["update", END]
-    )
-    graph.add_edge("update", END)
-    return graph.compile(checkpointer=checkpointer, name="feedback")
+    ctx = FeedbackContext(store, corpus, registry, config or FeedbackConfig(), ranker_for, candidates, tasks, update)
+    return BoundGraph(compile_graph(checkpointer=checkpointer), ctx)
 
 
 # --------------------------------------------------------------------------- a feedback folder
@@ -348,4 +402,5 @@ def make_graph(config: dict | None = None):
 
     folder = Path(load_settings().run_dir) / "feedback"
     deps = open_feedback(folder, data=None if (folder / MANIFEST_FILE).is_file() else "demo", write=False)
-    return build_graph(deps.store, deps.corpus, deps.registry, deps.config)
+    _SERVER_CONTEXT[:] = [FeedbackContext(deps.store, deps.corpus, deps.registry, deps.config)]
+    return compile_graph()

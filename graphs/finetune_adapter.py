@@ -34,6 +34,7 @@ from typing import Any, TypedDict
 
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from agentic_match.data.schema import Corpus
 from agentic_match.errors import AgenticMatchError
@@ -43,7 +44,7 @@ from finetune import evaluate as ft_eval
 from finetune import serving as ft_serving
 from finetune import trainer as ft_trainer
 from finetune.config import DataConfig, FinetuneConfig
-from graphs.batching import check_fingerprint
+from graphs.batching import BoundGraph, check_fingerprint
 
 
 class FinetuneState(TypedDict, total=False):
@@ -158,123 +159,141 @@ class FinetuneOps:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def build_graph(
-    ops: FinetuneOps | None = None,
-    *,
-    data_config: DataConfig = DataConfig(),
-    config: FinetuneConfig | None = None,
-    server: Any = None,
-    checkpointer: Any = None,
-):
-    """The compiled ``finetune_adapter`` graph.
+@dataclass
+class FinetuneContext:
+    """Runtime context of ``finetune_adapter``.
 
-    Args:
+    Attributes:
         ops: The functions nodes call (default: the real ones).
         data_config: How datasets are built.
         config: LoRA / trainer settings (``base_model`` is the generator).
         server: A running managed server (``ServerInfo``) to load the new adapter into;
             ``None``: the switch is only recorded in the registry.
-        checkpointer: LangGraph checkpointer (a finished stage is not rerun on resume).
     """
-    config = config or FinetuneConfig()
-    ops = ops or FinetuneOps()
-    settings_key = digest(data_config.to_dict(), config.identity())
 
-    def say(**event: Any) -> None:
-        get_stream_writer()(event)
+    ops: FinetuneOps = field(default_factory=FinetuneOps)
+    data_config: DataConfig = field(default_factory=DataConfig)
+    config: FinetuneConfig = field(default_factory=FinetuneConfig)
+    server: Any = None
 
-    def prepare(state: FinetuneState) -> dict:
-        fp = digest({k: state.get(k) for k in ("data", "task", "stages", "encoder", "eval_split")}, settings_key)
-        check_fingerprint({**state, "results": state.get("datasets")}, fp)
-        corpus = ops.load_corpus(state["data"])
-        eval_labels = corpus.labels_for(state["eval_split"]) if state.get("eval_split") else None
-        budget = ops.budget(config.base_model)
-        root = Path(state["out_dir"]) / "data"
-        saved: dict[str, str] = {}
-        sft = ops.build(
-            state["task"],
-            "sft",
-            corpus,
-            None,
-            eval_labels=eval_labels,
-            config=data_config,
-            budget=budget,
-            scorer=ops.scorer(state["encoder"]) if state.get("encoder") and state["task"] == "hyre" else None,
-        )
-        saved["sft"] = str(ft_data.save_data(sft, root / f"{state['task']}-sft"))
-        say(event="dataset", stage="sft", sizes=sft.sizes(), digest=sft.digest)
-        if "dpo" in state["stages"]:
-            dpo = ops.build(
-                "hyre", "dpo", corpus, None, eval_labels=eval_labels, config=data_config, budget=budget,
-                examples=sft.examples,
-            )  # fmt: skip
-            saved["dpo"] = str(ft_data.save_data(dpo, root / "hyre-dpo"))
-            say(event="dataset", stage="dpo", sizes=dpo.sizes(), digest=dpo.digest)
-        return {"fingerprint": fp, "datasets": saved}
+    def settings_key(self) -> str:
+        return digest(self.data_config.to_dict(), self.config.identity())
 
-    def adapter_dir(state: FinetuneState, stage: str) -> Path:
-        return Path(state["out_dir"]) / f"{state['task']}-{'sft' if stage == 'sft' else 'sft-dpo'}"
 
-    def train_sft(state: FinetuneState) -> dict:
-        out = adapter_dir(state, "sft")
-        data = ft_data.load_data(state["datasets"]["sft"])
-        say(event="train", stage="sft", examples=len(data.dataset["train"]))
-        result = ops.train_sft(data, config, out, force=bool(state.get("force")))
-        return {"adapters": {**(state.get("adapters") or {}), "sft": str(result.adapter_dir)}}
+def _ctx(runtime: Runtime[FinetuneContext]) -> FinetuneContext:
+    return runtime.context if runtime.context is not None else FinetuneContext()
 
-    def train_dpo(state: FinetuneState) -> dict:
-        out = adapter_dir(state, "dpo")
-        data = ft_data.load_data(state["datasets"]["dpo"])
-        say(event="train", stage="dpo", pairs=len(data.dataset["train"]))
-        result = ops.train_dpo(data, config, out, init_adapter=state["adapters"]["sft"], force=bool(state.get("force")))
-        return {"adapters": {**state["adapters"], "dpo": str(result.adapter_dir)}}
 
-    def evaluate(state: FinetuneState) -> dict:
-        sft_data = ft_data.load_data(state["datasets"]["sft"])
-        cap = state.get("max_eval_examples")
-        final_stage = state["stages"][-1]
-        new = state["adapters"][final_stage]
-        metrics: dict[str, dict[str, Any]] = {}
-        if len(sft_data.dataset["eval"]) == 0:
-            return {"metrics": {}, "decision": {"switch": False, "reason": "no held-out examples to evaluate on"}}
-        metrics["base"] = ops.heldout_loss(sft_data, None, config=config, max_examples=cap)
-        for stage, path in state["adapters"].items():
-            metrics[stage] = ops.heldout_loss(sft_data, path, config=config, max_examples=cap)
-        registry = state.get("registry") or state["out_dir"]
-        active = ft_serving.active_adapter(registry)
-        baseline, against = metrics["base"]["loss"], "the base model"
-        if active is not None and Path(active["path"]).resolve() != Path(new).resolve():
-            try:
-                metrics["active"] = ops.heldout_loss(sft_data, active["path"], config=config, max_examples=cap)
-                baseline, against = metrics["active"]["loss"], f"the active adapter {active['name']}"
-            except AgenticMatchError as e:  # trained on another base, or gone: compare with the base
-                metrics["active"] = {"error": str(e)}
-        if "dpo" in state["adapters"]:
-            dpo_data = ft_data.load_data(state["datasets"]["dpo"])
-            if len(dpo_data.dataset["eval"]):
-                metrics["dpo"].update(
-                    ops.preference_accuracy(
-                        dpo_data, state["adapters"]["dpo"], reference=state["adapters"]["sft"], config=config,
-                        max_examples=cap,
-                    )
-                )  # fmt: skip
-        loss = metrics[final_stage]["loss"]
-        better = loss < baseline
-        reason = f"held-out loss {loss:.4f} {'<' if better else '>='} {baseline:.4f} of {against}"
-        say(event="evaluate", metrics=metrics, reason=reason)
-        return {"metrics": metrics, "decision": {"switch": better, "reason": reason}}
+def _say(**event: Any) -> None:
+    get_stream_writer()(event)
 
-    def switch(state: FinetuneState) -> dict:
-        final_stage = state["stages"][-1]
-        path = state["adapters"][final_stage]
-        name = ft_serving.versioned_name(state["name"], path)
-        record = ops.switch(
-            state.get("registry") or state["out_dir"], name, path, metrics=state["metrics"], server=server
-        )
-        say(event="switch", name=name, path=path)
-        return {"active": record, "decision": {**state["decision"], "name": name}}
 
-    graph = StateGraph(FinetuneState)
+def adapter_dir(state: FinetuneState, stage: str) -> Path:
+    """Where a stage's adapter is trained: ``<out_dir>/<task>-sft`` or ``<task>-sft-dpo``."""
+    return Path(state["out_dir"]) / f"{state['task']}-{'sft' if stage == 'sft' else 'sft-dpo'}"
+
+
+def prepare(state: FinetuneState, runtime: Runtime[FinetuneContext]) -> dict:
+    """Build (and save) the fine-tuning datasets of the run."""
+    ctx = _ctx(runtime)
+    ops, config = ctx.ops, ctx.config
+    fp = digest({k: state.get(k) for k in ("data", "task", "stages", "encoder", "eval_split")}, ctx.settings_key())
+    check_fingerprint({**state, "results": state.get("datasets")}, fp)
+    corpus = ops.load_corpus(state["data"])
+    eval_labels = corpus.labels_for(state["eval_split"]) if state.get("eval_split") else None
+    budget = ops.budget(config.base_model)
+    root = Path(state["out_dir"]) / "data"
+    saved: dict[str, str] = {}
+    sft = ops.build(
+        state["task"],
+        "sft",
+        corpus,
+        None,
+        eval_labels=eval_labels,
+        config=ctx.data_config,
+        budget=budget,
+        scorer=ops.scorer(state["encoder"]) if state.get("encoder") and state["task"] == "hyre" else None,
+    )
+    saved["sft"] = str(ft_data.save_data(sft, root / f"{state['task']}-sft"))
+    _say(event="dataset", stage="sft", sizes=sft.sizes(), digest=sft.digest)
+    if "dpo" in state["stages"]:
+        dpo = ops.build(
+            "hyre", "dpo", corpus, None, eval_labels=eval_labels, config=ctx.data_config, budget=budget,
+            examples=sft.examples,
+        )  # fmt: skip
+        saved["dpo"] = str(ft_data.save_data(dpo, root / "hyre-dpo"))
+        _say(event="dataset", stage="dpo", sizes=dpo.sizes(), digest=dpo.digest)
+    return {"fingerprint": fp, "datasets": saved}
+
+
+def train_sft(state: FinetuneState, runtime: Runtime[FinetuneContext]) -> dict:
+    """SFT of the LoRA adapter."""
+    ctx = _ctx(runtime)
+    data = ft_data.load_data(state["datasets"]["sft"])
+    _say(event="train", stage="sft", examples=len(data.dataset["train"]))
+    result = ctx.ops.train_sft(data, ctx.config, adapter_dir(state, "sft"), force=bool(state.get("force")))
+    return {"adapters": {**(state.get("adapters") or {}), "sft": str(result.adapter_dir)}}
+
+
+def train_dpo(state: FinetuneState, runtime: Runtime[FinetuneContext]) -> dict:
+    """DPO from the SFT adapter (HyRe only)."""
+    ctx = _ctx(runtime)
+    data = ft_data.load_data(state["datasets"]["dpo"])
+    _say(event="train", stage="dpo", pairs=len(data.dataset["train"]))
+    result = ctx.ops.train_dpo(
+        data,
+        ctx.config,
+        adapter_dir(state, "dpo"),
+        init_adapter=state["adapters"]["sft"],
+        force=bool(state.get("force")),
+    )
+    return {"adapters": {**state["adapters"], "dpo": str(result.adapter_dir)}}
+
+
+def evaluate(state: FinetuneState, runtime: Runtime[FinetuneContext]) -> dict:
+    """Held-out measures of every adapter, and whether the new one should be served."""
+    ctx = _ctx(runtime)
+    ops = ctx.ops
+    dpo_data = ft_data.load_data(state["datasets"]["dpo"]) if "dpo" in state["adapters"] else None
+    metrics, decision = ft_eval.decide_switch(
+        ft_data.load_data(state["datasets"]["sft"]),
+        state["adapters"],
+        state["stages"][-1],
+        state.get("registry") or state["out_dir"],
+        ctx.config,
+        dpo_data=dpo_data,
+        max_examples=state.get("max_eval_examples"),
+        heldout_loss=ops.heldout_loss,
+        preference_accuracy=ops.preference_accuracy,
+    )
+    if metrics:
+        _say(event="evaluate", metrics=metrics, reason=decision["reason"])
+    return {"metrics": metrics, "decision": decision}
+
+
+def switch(state: FinetuneState, runtime: Runtime[FinetuneContext]) -> dict:
+    """Record the new adapter as active (and load it into a running server)."""
+    ctx = _ctx(runtime)
+    path = state["adapters"][state["stages"][-1]]
+    name = ft_serving.versioned_name(state["name"], path)
+    record = ctx.ops.switch(
+        state.get("registry") or state["out_dir"], name, path, metrics=state["metrics"], server=ctx.server
+    )
+    _say(event="switch", name=name, path=path)
+    return {"active": record, "decision": {**state["decision"], "name": name}}
+
+
+def after_sft(state: FinetuneState) -> str:
+    return "train_dpo" if "dpo" in state["stages"] else "evaluate"
+
+
+def after_evaluate(state: FinetuneState) -> str:
+    return "switch" if state["decision"]["switch"] else END
+
+
+def compile_graph(*, checkpointer: Any = None):
+    """The compiled ``finetune_adapter`` graph; its context (:class:`FinetuneContext`) comes with each run."""
+    graph = StateGraph(FinetuneState, context_schema=FinetuneContext)
     graph.add_node("prepare", prepare)
     graph.add_node("train_sft", train_sft)
     graph.add_node("train_dpo", train_dpo)
@@ -282,13 +301,27 @@ def build_graph(
     graph.add_node("switch", switch)
     graph.add_edge(START, "prepare")
     graph.add_edge("prepare", "train_sft")
-    graph.add_conditional_edges(
-        "train_sft", lambda s: "train_dpo" if "dpo" in s["stages"] else "evaluate", ["train_dpo", "evaluate"]
-    )
+    graph.add_conditional_edges("train_sft", after_sft, ["train_dpo", "evaluate"])
     graph.add_edge("train_dpo", "evaluate")
-    graph.add_conditional_edges("evaluate", lambda s: "switch" if s["decision"]["switch"] else END, ["switch", END])
+    graph.add_conditional_edges("evaluate", after_evaluate, ["switch", END])
     graph.add_edge("switch", END)
     return graph.compile(checkpointer=checkpointer, name="finetune_adapter")
+
+
+def build_graph(
+    ops: FinetuneOps | None = None,
+    *,
+    data_config: DataConfig = DataConfig(),
+    config: FinetuneConfig | None = None,
+    server: Any = None,
+    checkpointer: Any = None,
+) -> BoundGraph:
+    """The ``finetune_adapter`` graph with its context bound (see :class:`FinetuneContext`).
+
+    A checkpointer makes a finished stage not rerun on resume.
+    """
+    ctx = FinetuneContext(ops or FinetuneOps(), data_config, config or FinetuneConfig(), server)
+    return BoundGraph(compile_graph(checkpointer=checkpointer), ctx)
 
 
 def make_graph(config: dict | None = None):
@@ -300,4 +333,4 @@ def make_graph(config: dict | None = None):
     from agentic_match.config import load_settings
 
     settings = load_settings()
-    return build_graph(config=FinetuneConfig(base_model=settings.llm.model))
+    return build_graph(config=FinetuneConfig(base_model=settings.llm.model)).graph

@@ -8,9 +8,12 @@
 ``prepare`` resolves the query (a corpus id or a document) and refuses a request the matcher
 cannot serve before any work is done.
 
-Every node calls one step of :class:`agentic_match.matching.Matcher` (the HTTP API calls the
-same methods through :meth:`~agentic_match.matching.Matcher.match`), so the graph holds no
-matching logic of its own. Partial results are streamed with ``stream_mode="custom"``:
+Every node is a thin adapter over one step of the match workflow
+(:func:`~agentic_match.matching.matcher.start_match`, ``augment_query``,
+``retrieve_candidates``, ``rerank_candidates``, ``explain_candidate``, ``match_result``);
+:meth:`~agentic_match.matching.Matcher.match` (the HTTP API, plain Python) calls the same
+functions in sequence, so both report the same results and timings. The matcher is the
+graph's runtime context (:class:`MatchContext`). Partial results are streamed with ``stream_mode="custom"``:
 ``{"event": "augmented" | "retrieved" | "reranked" | "explanation" | "done", ...}``; the
 ``updates`` stream carries each node's state update as well.
 
@@ -28,18 +31,32 @@ LLM server died part-way resumes without redoing finished explanations.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
 
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import RetryPolicy, Send
 
 from agentic_match.data.schema import DocKind, Document
-from agentic_match.matching import Augmentation, Candidate, Matcher, MatchResult, UnavailableError, other_kind
-from graphs.batching import DEFAULT_RETRY, doc_of, merge_dicts, rows_of
+from agentic_match.events import AugmentedEvent, CandidatesEvent, DoneEvent, ExplanationEvent
+from agentic_match.matching import Augmentation, Explanation, Matcher, MatchResult
+from agentic_match.matching.matcher import (
+    MatchRequest,
+    augment_query,
+    candidate_rows,
+    explain_candidate,
+    match_result,
+    rerank_candidates,
+    retrieve_candidates,
+    start_match,
+)
+from graphs.batching import DEFAULT_RETRY, BoundGraph, doc_of, merge_dicts, rows_of
 
 
 class MatchState(TypedDict, total=False):
@@ -53,9 +70,11 @@ class MatchState(TypedDict, total=False):
         augment / rerank / explain: Which optional steps run.
         augmented: The query row used for retrieval (augmented, or the query itself).
         augmentation: What augmentation did (``Augmentation`` as a dict).
-        hits: First-stage ``[id, cosine]`` pairs, best first.
-        ranked: The final ``[id, score]`` top ``k`` (reranked when asked).
+        hits: First-stage ``{"id", "score"}`` rows, best first.
+        ranked: The final top ``k`` rows (reranked when asked).
         explanations: ``{candidate id: Explanation dict}`` (merged across parallel tasks).
+        explain_spans: ``{candidate id: [start, end]}`` (epoch seconds) of each explanation.
+        started_at: When ``prepare`` ran (epoch seconds).
         timings: Seconds per step.
         result: The final ``MatchResult`` as a dict.
     """
@@ -69,9 +88,11 @@ class MatchState(TypedDict, total=False):
     explain: bool
     augmented: dict
     augmentation: dict
-    hits: list[list]
-    ranked: list[list]
+    hits: list[dict]
+    ranked: list[dict]
     explanations: Annotated[dict[str, dict], merge_dicts]
+    explain_spans: Annotated[dict[str, list[float]], merge_dicts]
+    started_at: float
     timings: Annotated[dict[str, float], merge_dicts]
     result: dict
 
@@ -82,6 +103,7 @@ class ExplainTask(TypedDict):
     query: dict
     query_kind: DocKind
     candidate_id: str
+    k: int | None
 
 
 def inputs_for(
@@ -104,103 +126,151 @@ def inputs_for(
     return state
 
 
-def _pairs(items: list[tuple[str, float]]) -> list[list]:
-    return [[d, float(s)] for d, s in items]
+@dataclass
+class MatchContext:
+    """Runtime context of ``match``: the matcher (encoder, indexes, reranker, LLM) that serves it.
+
+    ``None`` (a run started by the LangGraph server): one built from the settings
+    (:func:`settings_matcher`).
+    """
+
+    matcher: Matcher | None = None
 
 
-def build_graph(matcher: Matcher, *, retry: RetryPolicy = DEFAULT_RETRY, checkpointer: Any = None):
-    """The compiled ``match`` graph over ``matcher`` (inject a fake LLM or encoder there)."""
+def _matcher(runtime: Runtime[MatchContext]) -> Matcher:
+    ctx = runtime.context
+    return ctx.matcher if ctx is not None and ctx.matcher is not None else settings_matcher()
 
-    def query_doc(state: MatchState) -> Document:
-        return doc_of(state["query"], state["query_kind"])
 
-    def prepare(state: MatchState) -> dict:
-        matcher.check_k(state.get("k"))
-        if state.get("rerank") and matcher.reranker is None:
-            raise UnavailableError("rerank=true but no reranker is configured")
-        if state.get("explain") and matcher.llm is None:
-            raise UnavailableError("explain=true but no LLM is configured")
-        if state.get("query"):
-            doc = query_doc(state)
-        else:
-            doc = matcher.resolve(state["query_id"], state.get("query_kind"))
-        return {"query": rows_of([doc])[0], "query_kind": doc.kind}
+def _request(state: MatchState, matcher: Matcher) -> MatchRequest:
+    query = doc_of(state["query"], state["query_kind"])
+    return MatchRequest(
+        query,
+        matcher.check_k(state.get("k")),
+        bool(state.get("augment", True)),
+        bool(state.get("rerank")),
+        bool(state.get("explain")),
+        matcher.config.rerank_depth,
+    )
 
-    def augment(state: MatchState) -> dict:
-        writer = get_stream_writer()
-        doc = query_doc(state)
-        t = time.perf_counter()
-        if state.get("augment", True):
-            used, aug = matcher.augment(doc)
-        else:
-            used, aug = doc, Augmentation(note="not requested")
-        writer({"event": "augmented", "query_id": doc.id, "augmentation": aug.model_dump()})
-        return {
-            "augmented": rows_of([used])[0],
-            "augmentation": aug.model_dump(),
-            "timings": {"augment_s": time.perf_counter() - t},
-        }
 
-    def retrieve(state: MatchState) -> dict:
-        k = matcher.check_k(state.get("k"))
-        depth = max(k, matcher.config.rerank_depth) if state.get("rerank") else k
-        t = time.perf_counter()
-        hits = matcher.retrieve(doc_of(state["augmented"], state["query_kind"]), depth)
-        get_stream_writer()({"event": "retrieved", "candidates": [{"id": d, "score": s} for d, s in hits[:k]]})
-        return {"hits": _pairs(hits), "ranked": _pairs(hits[:k]), "timings": {"retrieve_s": time.perf_counter() - t}}
+def _pairs(rows: list[dict]) -> list[tuple[str, float]]:
+    return [(r["id"], float(r["score"])) for r in rows]
 
-    def rerank(state: MatchState) -> dict:
-        t = time.perf_counter()
-        hits = [(d, s) for d, s in state["hits"]]
-        ranked = matcher.rerank(query_doc(state), hits, matcher.check_k(state.get("k")))
-        get_stream_writer()({"event": "reranked", "candidates": [{"id": d, "score": s} for d, s in ranked]})
-        return {"ranked": _pairs(ranked), "timings": {"rerank_s": time.perf_counter() - t}}
 
-    def plan_explanations(state: MatchState) -> list[Send] | str:
-        if not state.get("explain"):
-            return "finish"
-        done = set(state.get("explanations") or {})
-        todo = [d for d, _ in state["ranked"] if d not in done]
-        if not todo:
-            return "finish"
-        return [
-            Send("explain", ExplainTask(query=state["query"], query_kind=state["query_kind"], candidate_id=d))
-            for d in todo
-        ]
+def prepare(state: MatchState, runtime: Runtime[MatchContext]) -> dict:
+    """Resolve the query and refuse a request the matcher cannot serve, before any work."""
+    matcher = _matcher(runtime)
+    query: Document | str = doc_of(state["query"], state["query_kind"]) if state.get("query") else state["query_id"]
+    req = start_match(
+        matcher,
+        query,
+        kind=state.get("query_kind"),
+        k=state.get("k"),
+        augment=state.get("augment", True),
+        rerank=bool(state.get("rerank")),
+        explain=bool(state.get("explain")),
+    )
+    return {"query": rows_of([req.query])[0], "query_kind": req.query.kind, "started_at": time.time()}
 
-    def explain(task: ExplainTask) -> dict:
-        t = time.perf_counter()
-        expl = matcher.explain(doc_of(task["query"], task["query_kind"]), task["candidate_id"])
-        get_stream_writer()({"event": "explanation", "id": task["candidate_id"], "explanation": expl.model_dump()})
-        # Parallel tasks' times add up: this is LLM time, not wall time.
-        return {
-            "explanations": {task["candidate_id"]: expl.model_dump()},
-            "timings": {f"explain_s:{task['candidate_id']}": time.perf_counter() - t},
-        }
 
-    def finish(state: MatchState) -> dict:
-        first = {d: s for d, s in state.get("hits") or []}
-        expl = state.get("explanations") or {}
-        timings = {n: round(v, 4) for n, v in (state.get("timings") or {}).items() if ":" not in n}
-        per_expl = [v for n, v in (state.get("timings") or {}).items() if n.startswith("explain_s:")]
-        if per_expl:
-            timings["explain_llm_s"] = round(sum(per_expl), 4)
-        result = MatchResult(
-            query_id=str(state["query"]["id"]),
-            query_kind=state["query_kind"],
-            candidate_kind=other_kind(state["query_kind"]),
-            candidates=[
-                Candidate(id=d, rank=i, score=s, retrieval_score=first.get(d, s), explanation=expl.get(d))
-                for i, (d, s) in enumerate(state.get("ranked") or [], 1)
-            ],
-            augmentation=Augmentation(**(state.get("augmentation") or {})),
-            reranked=bool(state.get("rerank")),
-            timings=timings,
+def augment(state: MatchState, runtime: Runtime[MatchContext]) -> dict:
+    """HyRe for a job, IRC for a resume with interactions (when asked)."""
+    matcher = _matcher(runtime)
+    req = _request(state, matcher)
+    t = time.perf_counter()
+    used, aug = augment_query(matcher, req)
+    get_stream_writer()(AugmentedEvent(event="augmented", query_id=req.query.id, augmentation=aug.model_dump()))
+    timings = {"augment_s": time.perf_counter() - t} if req.augment else {}
+    return {"augmented": rows_of([used])[0], "augmentation": aug.model_dump(), "timings": timings}
+
+
+def retrieve(state: MatchState, runtime: Runtime[MatchContext]) -> dict:
+    """The first stage's candidates for the (augmented) query."""
+    matcher = _matcher(runtime)
+    req = _request(state, matcher)
+    t = time.perf_counter()
+    hits = retrieve_candidates(matcher, req, doc_of(state["augmented"], state["query_kind"]))
+    get_stream_writer()(CandidatesEvent(event="retrieved", candidates=candidate_rows(hits[: req.k])))
+    return {
+        "hits": candidate_rows(hits),
+        "ranked": candidate_rows(hits[: req.k]),
+        "timings": {"retrieve_s": time.perf_counter() - t},
+    }
+
+
+def rerank(state: MatchState, runtime: Runtime[MatchContext]) -> dict:
+    """The reranker's top ``k`` of the first stage's hits."""
+    matcher = _matcher(runtime)
+    t = time.perf_counter()
+    ranked = rerank_candidates(matcher, _request(state, matcher), _pairs(state["hits"]))
+    get_stream_writer()(CandidatesEvent(event="reranked", candidates=candidate_rows(ranked)))
+    return {"ranked": candidate_rows(ranked), "timings": {"rerank_s": time.perf_counter() - t}}
+
+
+def plan_explanations(state: MatchState) -> list[Send] | str:
+    """One ``explain`` task per ranked candidate not explained yet (else ``finish``)."""
+    if not state.get("explain"):
+        return "finish"
+    done = set(state.get("explanations") or {})
+    todo = [r["id"] for r in state["ranked"] if r["id"] not in done]
+    if not todo:
+        return "finish"
+    return [
+        Send(
+            "explain",
+            ExplainTask(query=state["query"], query_kind=state["query_kind"], candidate_id=d, k=state.get("k")),
         )
-        get_stream_writer()({"event": "done", "candidates": len(result.candidates)})
-        return {"result": result.model_dump()}
+        for d in todo
+    ]
 
-    graph = StateGraph(MatchState)
+
+def route_after_retrieve(state: MatchState) -> list[Send] | str:
+    """``rerank`` when asked, else the explanations (or ``finish``)."""
+    return "rerank" if state.get("rerank") else plan_explanations(state)
+
+
+def explain(task: ExplainTask, runtime: Runtime[MatchContext]) -> dict:
+    """One candidate's verified explanation (tasks run in parallel)."""
+    matcher = _matcher(runtime)
+    req = MatchRequest(doc_of(task["query"], task["query_kind"]), matcher.check_k(task.get("k")), explain=True)
+    started = time.time()
+    expl = explain_candidate(matcher, req, task["candidate_id"])
+    get_stream_writer()(ExplanationEvent(event="explanation", id=task["candidate_id"], explanation=expl.model_dump()))
+    return {
+        "explanations": {task["candidate_id"]: expl.model_dump()},
+        "explain_spans": {task["candidate_id"]: [started, time.time()]},
+    }
+
+
+def finish(state: MatchState, runtime: Runtime[MatchContext]) -> dict:
+    """The :class:`MatchResult`, with the same timings as :meth:`Matcher.match` reports."""
+    matcher = _matcher(runtime)
+    req = _request(state, matcher)
+    timings = dict(state.get("timings") or {})
+    spans = list((state.get("explain_spans") or {}).values())
+    if spans:
+        # Explanations run in parallel: wall time from the first start to the last end,
+        # and the LLM time of each summed (what a server's capacity is spent on).
+        timings["explain_s"] = max(e for _, e in spans) - min(s for s, _ in spans)
+        timings["explain_llm_s"] = sum(e - s for s, e in spans)
+    if state.get("started_at"):
+        timings["total_s"] = time.time() - state["started_at"]
+    result = match_result(
+        req,
+        _pairs(state.get("hits") or []),
+        _pairs(state.get("ranked") or []),
+        Augmentation(**(state.get("augmentation") or {})),
+        {d: Explanation.model_validate(e) for d, e in (state.get("explanations") or {}).items()},
+        timings,
+    )
+    get_stream_writer()(DoneEvent(event="done", candidates=len(result.candidates)))
+    return {"result": result.model_dump()}
+
+
+def compile_graph(*, retry: RetryPolicy = DEFAULT_RETRY, checkpointer: Any = None):
+    """The compiled ``match`` graph; its runtime context (:class:`MatchContext`) comes with each run."""
+    graph = StateGraph(MatchState, context_schema=MatchContext)
     graph.add_node("prepare", prepare)
     graph.add_node("augment", augment, retry_policy=retry)
     graph.add_node("retrieve", retrieve)
@@ -210,15 +280,16 @@ def build_graph(matcher: Matcher, *, retry: RetryPolicy = DEFAULT_RETRY, checkpo
     graph.add_edge(START, "prepare")
     graph.add_edge("prepare", "augment")
     graph.add_edge("augment", "retrieve")
-    graph.add_conditional_edges(
-        "retrieve",
-        lambda s: "rerank" if s.get("rerank") else plan_explanations(s),
-        ["rerank", "explain", "finish"],
-    )
+    graph.add_conditional_edges("retrieve", route_after_retrieve, ["rerank", "explain", "finish"])
     graph.add_conditional_edges("rerank", plan_explanations, ["explain", "finish"])
     graph.add_edge("explain", "finish")
     graph.add_edge("finish", END)
     return graph.compile(checkpointer=checkpointer, name="match")
+
+
+def build_graph(matcher: Matcher, *, retry: RetryPolicy = DEFAULT_RETRY, checkpointer: Any = None) -> BoundGraph:
+    """The ``match`` graph over ``matcher`` (inject a fake LLM or encoder there)."""
+    return BoundGraph(compile_graph(retry=retry, checkpointer=checkpointer), MatchContext(matcher))
 
 
 def run_match(
@@ -247,8 +318,8 @@ def run_match(
     return MatchResult.model_validate(final["result"])
 
 
-def make_graph(config: dict | None = None):
-    """Factory for ``langgraph.json``: a matcher from the settings and the environment.
+def settings_matcher() -> Matcher:
+    """The matcher of a graph run without one (the LangGraph server): built once from the settings.
 
     ``AGENTIC_MATCH_MATCH_DATA`` names a corpus folder in the benchmark layout (default: the
     demo corpus), ``AGENTIC_MATCH_MATCH_RERANKER`` an optional reranker (``llm`` or a
@@ -261,15 +332,36 @@ def make_graph(config: dict | None = None):
     from agentic_match.matching import build_matcher
     from graphs.runtime import settings_client
 
-    settings = load_settings()
-    llm = settings_client()
-    matcher = build_matcher(
-        data=os.environ.get("AGENTIC_MATCH_MATCH_DATA") or None,
-        encoder=settings.encoder,
-        reranker=os.environ.get("AGENTIC_MATCH_MATCH_RERANKER") or None,
-        llm=llm,
-    )
-    return build_graph(matcher)
+    with _DEFAULT_LOCK:
+        if "matcher" not in _DEFAULT:
+            _DEFAULT["matcher"] = build_matcher(
+                data=os.environ.get("AGENTIC_MATCH_MATCH_DATA") or None,
+                encoder=load_settings().encoder,
+                reranker=os.environ.get("AGENTIC_MATCH_MATCH_RERANKER") or None,
+                llm=settings_client(),
+            )
+        return _DEFAULT["matcher"]
 
 
-__all__ = ["ExplainTask", "MatchState", "build_graph", "inputs_for", "make_graph", "run_match"]
+_DEFAULT: dict[str, Matcher] = {}
+_DEFAULT_LOCK = threading.Lock()
+
+
+def make_graph(config: dict | None = None):
+    """Factory for ``langgraph.json``: the compiled graph; a run's request is its input state
+    (:func:`inputs_for`), and the matcher comes from the settings on first use
+    (:func:`settings_matcher`), unless the run's context gives one."""
+    return compile_graph()
+
+
+__all__ = [
+    "ExplainTask",
+    "MatchContext",
+    "MatchState",
+    "build_graph",
+    "compile_graph",
+    "inputs_for",
+    "make_graph",
+    "run_match",
+    "settings_matcher",
+]

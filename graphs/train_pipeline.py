@@ -34,17 +34,21 @@ graph with fake LLMs or tiny fake steps.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import RetryPolicy
 
 from agentic_match.data.schema import Corpus
 from agentic_match.errors import ConfigError, DataError, Problem
+from agentic_match.events import StepEvent
 from agentic_match.pipeline import (
     CHECKPOINT_FILE,
     DEFAULT_STEPS,
@@ -66,7 +70,7 @@ from agentic_match.pipeline import (
     write_json,
 )
 from agentic_match.pipeline.steps import step_augment, step_judge
-from graphs.batching import DEFAULT_RETRY
+from graphs.batching import DEFAULT_RETRY, BoundGraph
 
 
 class PipelineState(TypedDict, total=False):
@@ -108,6 +112,143 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
+@dataclass
+class PipelineContext:
+    """Runtime context of ``train_pipeline``: the generator, the step functions, the data loader.
+
+    Attributes:
+        llm: The generator client (HyRe and the judge), or ``None``.
+        llm_factory: Called once, on the first step that needs a client, when ``llm`` is
+            ``None`` (so a pipeline whose LLM steps are done or skipped starts no server).
+            The default, for runs started by the LangGraph server: a client from the settings.
+        steps: The step functions by name (tests inject tiny fakes).
+        load_data: ``data`` spec -> corpus (default: ``"demo"`` or a benchmark folder).
+        say: Progress line printer.
+    """
+
+    llm: Any = None
+    llm_factory: Callable[[], Any] | None = None
+    steps: Mapping[str, StepFn] = field(default_factory=lambda: dict(DEFAULT_STEPS))
+    load_data: Callable[[str], Corpus] = load_data
+    say: Callable[[str], None] = _say
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def corpus_of(self, state: PipelineState) -> Corpus:
+        """The run's corpus, loaded once per process; a resumed run checks it did not change."""
+        with self.lock:
+            key = f"corpus:{state['data']}"
+            if key not in self.memo:
+                corpus = self.load_data(state["data"])
+                fp = corpus_fingerprint(corpus)
+                expected = state.get("data_fingerprint")
+                if expected and fp != expected:
+                    raise DataError(
+                        Problem(
+                            state["data"], None, None, "the data changed since this run started; use another run folder"
+                        )
+                    )
+                self.memo[key] = corpus
+                self.memo[f"fp:{state['data']}"] = fp
+            return self.memo[key]
+
+    def get_llm(self) -> Any:
+        """The generator, started on first use."""
+        if self.llm is not None:
+            return self.llm
+        if self.llm_factory is None:
+            return no_llm()
+        with self.lock:
+            if "llm" not in self.memo:
+                self.memo["llm"] = self.llm_factory()
+            return self.memo["llm"]
+
+
+def _ctx(runtime: Runtime[PipelineContext]) -> PipelineContext:
+    if runtime.context is not None:
+        return runtime.context
+    from graphs.runtime import settings_client
+
+    return PipelineContext(llm_factory=settings_client)
+
+
+def prepare(state: PipelineState, runtime: Runtime[PipelineContext]) -> dict:
+    """Refuse inputs the pipeline cannot finish on, before any work; record the run's manifest."""
+    ctx = _ctx(runtime)
+    config = PipelineConfig.from_dict(state["config"])
+    # Refuse before any work when a step will need a generator nobody can supply.
+    wants_llm = (not config.skip_augment and ctx.steps["augment"] is step_augment) or (
+        not config.skip_judge and ctx.steps["judge"] is step_judge
+    )
+    if wants_llm and ctx.llm is None and ctx.llm_factory is None:
+        no_llm()
+    ctx.memo.pop(f"corpus:{state['data']}", None)  # a new run reads the data afresh
+    corpus = ctx.corpus_of({**state, "data_fingerprint": ""})  # type: ignore[typeddict-item]
+    check_inputs(corpus, config)
+    fp = ctx.memo[f"fp:{state['data']}"]
+    run_dir = Path(state["run_dir"])
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(
+        run_dir / MANIFEST_FILE,
+        {
+            "data": state["data"],
+            "data_fingerprint": fp,
+            "source": corpus.source,
+            "config": config.to_dict(),
+            "llm_id": state.get("llm_id", ""),
+            "started": utc_now(),
+        },
+    )
+    get_stream_writer()({"event": "start", "run_dir": str(run_dir), "steps": list(STEPS)})
+    return {"data_fingerprint": fp, "steps": {}}
+
+
+def run_pipeline_step(state: PipelineState, runtime: Runtime[PipelineContext], *, name: str) -> dict:
+    """One step through :func:`agentic_match.pipeline.run_step` (skipped when done with the same inputs)."""
+    ctx = _ctx(runtime)
+    writer = get_stream_writer()
+    config = PipelineConfig.from_dict(state["config"])
+    run_dir = Path(state["run_dir"])
+    upstream = {n: StepRecord.from_dict(d) for n, d in (state.get("steps") or {}).items()}
+    digest = inputs_digest(name, config, state["data_fingerprint"], upstream, state.get("llm_id", ""))
+    step_ctx = StepContext(
+        run_dir=run_dir,
+        folder=step_dir(run_dir, name),
+        config=config,
+        upstream=upstream,
+        load_corpus=lambda: ctx.corpus_of(state),
+        get_llm=ctx.get_llm,
+        memo=ctx.memo,
+        say=ctx.say,
+    )
+    writer(StepEvent(event="step_start", step=name))
+
+    def archived(dest: Path) -> None:
+        ctx.say(f"{name}: its inputs changed; the earlier version was moved to {dest}")
+
+    record, ran = run_step(run_dir, name, digest, lambda _folder: ctx.steps[name](step_ctx), on_archive=archived)
+    writer(StepEvent(event="step_done", step=name, ran=ran, wall_s=record.wall_s, skipped=record.skipped))
+    out: dict[str, Any] = {"steps": {**(state.get("steps") or {}), name: record.to_dict()}}
+    if name == "report":
+        out["report"] = record.outputs
+    return out
+
+
+def compile_graph(*, retry: RetryPolicy = DEFAULT_RETRY, checkpointer: Any = None):
+    """The compiled ``train_pipeline`` graph; its context (:class:`PipelineContext`) comes with each run."""
+    graph = StateGraph(PipelineState, context_schema=PipelineContext)
+    graph.add_node("prepare", prepare)
+    previous = "prepare"
+    graph.add_edge(START, "prepare")
+    for name in STEPS:
+        node = functools.partial(run_pipeline_step, name=name)
+        graph.add_node(name, node, retry_policy=retry if STEP_SPECS[name].uses_llm else None)
+        graph.add_edge(previous, name)
+        previous = name
+    graph.add_edge(previous, END)
+    return graph.compile(checkpointer=checkpointer, name="train_pipeline")
+
+
 def build_graph(
     llm: Any = None,
     *,
@@ -117,16 +258,10 @@ def build_graph(
     say: Callable[[str], None] = _say,
     retry: RetryPolicy = DEFAULT_RETRY,
     checkpointer: Any = None,
-):
-    """The compiled ``train_pipeline`` graph.
+) -> BoundGraph:
+    """The ``train_pipeline`` graph with its context bound (see :class:`PipelineContext`).
 
     Args:
-        llm: The generator client (HyRe and the judge), or ``None``.
-        llm_factory: Called once, on the first step that needs a client, when ``llm`` is
-            ``None`` (so a pipeline whose LLM steps are done or skipped starts no server).
-        steps: Replacements of step functions by name (tests inject tiny fakes).
-        load_data: ``data`` spec -> corpus (default: ``"demo"`` or a benchmark folder).
-        say: Progress line printer.
         retry: Retry policy of the LLM steps (only an unreachable server is retried).
         checkpointer: A LangGraph checkpointer (resume by run id).
     """
@@ -134,106 +269,8 @@ def build_graph(
     unknown = set(fns) - set(STEPS)
     if unknown:
         raise ConfigError(f"unknown pipeline step(s): {', '.join(sorted(unknown))}")
-    lock = threading.Lock()
-    memo: dict[str, Any] = {}
-
-    def corpus_of(state: PipelineState) -> Corpus:
-        # Loaded once per process; a resumed run checks the data did not change meanwhile.
-        with lock:
-            key = f"corpus:{state['data']}"
-            if key not in memo:
-                corpus = load_data(state["data"])
-                fp = corpus_fingerprint(corpus)
-                expected = state.get("data_fingerprint")
-                if expected and fp != expected:
-                    raise DataError(
-                        Problem(
-                            state["data"], None, None, "the data changed since this run started; use another run folder"
-                        )
-                    )
-                memo[key] = corpus
-                memo[f"fp:{state['data']}"] = fp
-            return memo[key]
-
-    def get_llm() -> Any:
-        if llm is not None:
-            return llm
-        if llm_factory is None:
-            return no_llm()
-        with lock:
-            if "llm" not in memo:
-                memo["llm"] = llm_factory()
-            return memo["llm"]
-
-    def prepare(state: PipelineState) -> dict:
-        config = PipelineConfig.from_dict(state["config"])
-        # Refuse before any work when a step will need a generator nobody can supply.
-        wants_llm = (not config.skip_augment and fns["augment"] is step_augment) or (
-            not config.skip_judge and fns["judge"] is step_judge
-        )
-        if wants_llm and llm is None and llm_factory is None:
-            no_llm()
-        memo.pop(f"corpus:{state['data']}", None)  # a new run reads the data afresh
-        corpus = corpus_of({**state, "data_fingerprint": ""})  # type: ignore[typeddict-item]
-        check_inputs(corpus, config)
-        fp = memo[f"fp:{state['data']}"]
-        run_dir = Path(state["run_dir"])
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_json(
-            run_dir / MANIFEST_FILE,
-            {
-                "data": state["data"],
-                "data_fingerprint": fp,
-                "source": corpus.source,
-                "config": config.to_dict(),
-                "llm_id": state.get("llm_id", ""),
-                "started": utc_now(),
-            },
-        )
-        get_stream_writer()({"event": "start", "run_dir": str(run_dir), "steps": list(STEPS)})
-        return {"data_fingerprint": fp, "steps": {}}
-
-    def make_node(name: str) -> Callable[[PipelineState], dict]:
-        def node(state: PipelineState) -> dict:
-            writer = get_stream_writer()
-            config = PipelineConfig.from_dict(state["config"])
-            run_dir = Path(state["run_dir"])
-            upstream = {n: StepRecord.from_dict(d) for n, d in (state.get("steps") or {}).items()}
-            digest = inputs_digest(name, config, state["data_fingerprint"], upstream, state.get("llm_id", ""))
-            ctx = StepContext(
-                run_dir=run_dir,
-                folder=step_dir(run_dir, name),
-                config=config,
-                upstream=upstream,
-                load_corpus=lambda: corpus_of(state),
-                get_llm=get_llm,
-                memo=memo,
-                say=say,
-            )
-            writer({"event": "step_start", "step": name})
-
-            def archived(dest: Path) -> None:
-                say(f"{name}: its inputs changed; the earlier version was moved to {dest}")
-
-            record, ran = run_step(run_dir, name, digest, lambda _folder: fns[name](ctx), on_archive=archived)
-            writer({"event": "step_done", "step": name, "ran": ran, "wall_s": record.wall_s, "skipped": record.skipped})
-            out: dict[str, Any] = {"steps": {**(state.get("steps") or {}), name: record.to_dict()}}
-            if name == "report":
-                out["report"] = record.outputs
-            return out
-
-        return node
-
-    graph = StateGraph(PipelineState)
-    graph.add_node("prepare", prepare)
-    previous = "prepare"
-    graph.add_edge(START, "prepare")
-    for name in STEPS:
-        graph.add_node(name, make_node(name), retry_policy=retry if STEP_SPECS[name].uses_llm else None)
-        graph.add_edge(previous, name)
-        previous = name
-    graph.add_edge(previous, END)
-    return graph.compile(checkpointer=checkpointer, name="train_pipeline")
+    ctx = PipelineContext(llm=llm, llm_factory=llm_factory, steps=fns, load_data=load_data, say=say)
+    return BoundGraph(compile_graph(retry=retry, checkpointer=checkpointer), ctx)
 
 
 def run_pipeline(
@@ -283,9 +320,8 @@ def run_pipeline(
 def make_graph(config: dict | None = None):
     """Factory for ``langgraph.json`` / the LangGraph server: the generator from the settings.
 
-    The server is started (or reused) only when a step first needs it. The LangGraph server
-    supplies its own checkpointer; give the input with :func:`inputs_for`.
+    The generator comes from the settings, started (or reused) only when a step first needs
+    it. The LangGraph server supplies its own checkpointer; give the input with
+    :func:`inputs_for`.
     """
-    from graphs.runtime import settings_client
-
-    return build_graph(llm_factory=settings_client)
+    return compile_graph()

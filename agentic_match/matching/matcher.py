@@ -50,6 +50,7 @@ from agentic_match.augment.hyre import HyReConfig, hyre_document, pick_examples
 from agentic_match.config import setting
 from agentic_match.data.schema import Corpus, DocKind, Document, Label
 from agentic_match.errors import AgenticMatchError, ConfigError
+from agentic_match.events import AugmentedEvent, CandidatesEvent, DoneEvent, EventSink, ExplanationEvent, ignore
 from agentic_match.matching.explain import ExplainConfig, Explanation, explain_match
 
 if TYPE_CHECKING:
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
     from agentic_match.retrieval.rerank import Reranker
 
 AugmentMethod = Literal["hyre", "irc"]
-EventSink = Callable[[dict[str, Any]], None]
 
 
 class QueryNotFoundError(AgenticMatchError):
@@ -392,62 +392,152 @@ class Matcher:
     ) -> MatchResult:
         """Rank candidates for ``query`` (a document, or a corpus id) and optionally explain them.
 
-        ``on_event`` receives the partial results as they come (``augmented``,
-        ``retrieved``, ``reranked``, one ``explanation`` per candidate).
+        The workflow's steps are the module-level functions below (:func:`start_match`,
+        :func:`augment_query`, :func:`retrieve_candidates`, :func:`rerank_candidates`,
+        :func:`explain_candidate`, :func:`match_result`); the ``match`` graph runs the same
+        functions as its nodes. ``on_event`` receives the partial results as they come
+        (:mod:`agentic_match.events`: ``augmented``, ``retrieved``, ``reranked``, one
+        ``explanation`` per candidate, ``done``).
 
         Raises:
             QueryNotFoundError: an unknown query id.
             UnavailableError: ``rerank`` / ``explain`` without a reranker / an LLM.
             ConfigError: ``k`` out of range.
         """
-        emit = on_event or (lambda _e: None)
-        k = self.check_k(k)
-        if rerank and self.reranker is None:
-            raise UnavailableError("rerank=true but no reranker is configured")
-        if explain and self.llm is None:
-            raise UnavailableError("explain=true but no LLM is configured")
+        emit = on_event or ignore
         t0 = time.perf_counter()
+        req = start_match(self, query, kind=kind, k=k, augment=augment, rerank=rerank, explain=explain)
         timings: dict[str, float] = {}
-        doc = self.resolve(query, kind)
-        if augment:
-            t = time.perf_counter()
-            used, aug = self.augment(doc)
-            timings["augment_s"] = time.perf_counter() - t
-        else:
-            used, aug = doc, Augmentation(note="not requested")
-        emit({"event": "augmented", "augmentation": aug.model_dump()})
         t = time.perf_counter()
-        hits = self.retrieve(used, max(k, self.config.rerank_depth) if rerank else k)
+        used, aug = augment_query(self, req)
+        if req.augment:
+            timings["augment_s"] = time.perf_counter() - t
+        emit(AugmentedEvent(event="augmented", query_id=req.query.id, augmentation=aug.model_dump()))
+        t = time.perf_counter()
+        hits = retrieve_candidates(self, req, used)
         timings["retrieve_s"] = time.perf_counter() - t
-        first = dict(hits)
-        emit({"event": "retrieved", "candidates": [{"id": d, "score": s} for d, s in hits[:k]]})
-        ranked = hits[:k]
-        if rerank:
+        emit(CandidatesEvent(event="retrieved", candidates=candidate_rows(hits[: req.k])))
+        ranked = hits[: req.k]
+        if req.rerank:
             t = time.perf_counter()
-            ranked = self.rerank(doc, hits, k)
+            ranked = rerank_candidates(self, req, hits)
             timings["rerank_s"] = time.perf_counter() - t
-            emit({"event": "reranked", "candidates": [{"id": d, "score": s} for d, s in ranked]})
-        cands = [
-            Candidate(id=d, rank=i, score=s, retrieval_score=first.get(d, s)) for i, (d, s) in enumerate(ranked, 1)
-        ]
-        if explain and cands:
+            emit(CandidatesEvent(event="reranked", candidates=candidate_rows(ranked)))
+        explanations: dict[str, Explanation] = {}
+        if req.explain and ranked:
             t = time.perf_counter()
-            with ThreadPoolExecutor(min(len(cands), self.config.explain_workers)) as pool:
-                futures = {c.id: pool.submit(self.explain, doc, c.id) for c in cands}
-                for c in cands:
-                    c.explanation = futures[c.id].result()
-                    emit({"event": "explanation", "id": c.id, "explanation": c.explanation.model_dump()})
+            llm_s = 0.0
+            with ThreadPoolExecutor(min(len(ranked), self.config.explain_workers)) as pool:
+                futures = {d: pool.submit(_timed, explain_candidate, self, req, d) for d, _ in ranked}
+                for d, _ in ranked:
+                    explanations[d], took = futures[d].result()
+                    llm_s += took
+                    emit(ExplanationEvent(event="explanation", id=d, explanation=explanations[d].model_dump()))
             timings["explain_s"] = time.perf_counter() - t
+            timings["explain_llm_s"] = llm_s
         timings["total_s"] = time.perf_counter() - t0
-        return MatchResult(
-            query_id=doc.id,
-            query_kind=doc.kind,
-            candidate_kind=other_kind(doc.kind),
-            candidates=cands,
-            augmentation=aug,
-            reranked=rerank,
-            timings={name: round(v, 4) for name, v in timings.items()},
-        )
+        result = match_result(req, hits, ranked, aug, explanations, timings)
+        emit(DoneEvent(event="done", candidates=len(result.candidates)))
+        return result
+
+
+# --------------------------------------------------------------------------- the workflow's steps
+
+
+@dataclass(frozen=True)
+class MatchRequest:
+    """One checked match request (what :func:`start_match` returns)."""
+
+    query: Document
+    k: int
+    augment: bool = True
+    rerank: bool = False
+    explain: bool = False
+    rerank_depth: int = 30
+
+    @property
+    def depth(self) -> int:
+        """First-stage candidates to retrieve (more when they are reranked)."""
+        return max(self.k, self.rerank_depth) if self.rerank else self.k
+
+
+def start_match(
+    matcher: Matcher,
+    query: Document | str,
+    *,
+    kind: DocKind | None = None,
+    k: int | None = None,
+    augment: bool = True,
+    rerank: bool = False,
+    explain: bool = False,
+) -> MatchRequest:
+    """Check a request before any work: ``k`` in range, the optional steps available, the query known."""
+    k = matcher.check_k(k)
+    if rerank and matcher.reranker is None:
+        raise UnavailableError("rerank=true but no reranker is configured")
+    if explain and matcher.llm is None:
+        raise UnavailableError("explain=true but no LLM is configured")
+    doc = matcher.resolve(query, kind)
+    return MatchRequest(doc, k, augment, rerank, explain, matcher.config.rerank_depth)
+
+
+def augment_query(matcher: Matcher, req: MatchRequest) -> tuple[Document, Augmentation]:
+    """The query text used for retrieval (augmented when asked) and what augmentation did."""
+    if not req.augment:
+        return req.query, Augmentation(note="not requested")
+    return matcher.augment(req.query)
+
+
+def retrieve_candidates(matcher: Matcher, req: MatchRequest, used: Document) -> list[tuple[str, float]]:
+    """The first stage's top ``req.depth`` for the (augmented) query."""
+    return matcher.retrieve(used, req.depth)
+
+
+def rerank_candidates(
+    matcher: Matcher, req: MatchRequest, hits: Sequence[tuple[str, float]]
+) -> list[tuple[str, float]]:
+    """The reranked top ``req.k`` of the first stage's hits."""
+    return matcher.rerank(req.query, hits, req.k)
+
+
+def explain_candidate(matcher: Matcher, req: MatchRequest, candidate_id: str) -> Explanation:
+    """One candidate's verified explanation."""
+    return matcher.explain(req.query, candidate_id)
+
+
+def match_result(
+    req: MatchRequest,
+    hits: Sequence[tuple[str, float]],
+    ranked: Sequence[tuple[str, float]],
+    augmentation: Augmentation,
+    explanations: Mapping[str, Explanation | dict],
+    timings: Mapping[str, float],
+) -> MatchResult:
+    """The :class:`MatchResult` of a finished request."""
+    first = dict(hits)
+    cands = [
+        Candidate(id=d, rank=i, score=s, retrieval_score=first.get(d, s), explanation=explanations.get(d))
+        for i, (d, s) in enumerate(ranked, 1)
+    ]
+    return MatchResult(
+        query_id=req.query.id,
+        query_kind=req.query.kind,
+        candidate_kind=other_kind(req.query.kind),
+        candidates=cands,
+        augmentation=augmentation,
+        reranked=req.rerank,
+        timings={name: round(v, 4) for name, v in timings.items()},
+    )
+
+
+def candidate_rows(items: Sequence[tuple[str, float]]) -> list[dict[str, Any]]:
+    """``[{"id", "score"}]`` (the events' and the graph state's form of a ranking)."""
+    return [{"id": d, "score": float(s)} for d, s in items]
+
+
+def _timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    t = time.perf_counter()
+    return fn(*args), time.perf_counter() - t
 
 
 # --------------------------------------------------------------------------- building
@@ -510,9 +600,17 @@ __all__ = [
     "MatchConfig",
     "MatchResult",
     "Matcher",
+    "MatchRequest",
     "QueryNotFoundError",
     "UnavailableError",
     "as_written",
+    "augment_query",
+    "candidate_rows",
+    "explain_candidate",
+    "match_result",
+    "rerank_candidates",
+    "retrieve_candidates",
+    "start_match",
     "build_matcher",
     "load_corpus_for_matching",
     "load_reranker",
