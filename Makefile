@@ -29,6 +29,8 @@ test-all: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	# The layers contract in pyproject.toml: no import cycles between the rooms of the house.
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -24,19 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
-from langgraph.types import RetryPolicy
-
 from agentic_match.augment.batch import hyre_step, process_documents
-from agentic_match.augment.generation import ChatModel, GenerationPolicy, bind_model
 from agentic_match.augment.hyre import HyReConfig
-from agentic_match.data.render import RenderConfig
 from agentic_match.data.schema import DocKind, Document
 from agentic_match.errors import DataError
 from graphs.batching import (
-    DEFAULT_RETRY,
-    BatchContext,
-    BoundGraph,
-    batch_graph,
+    BatchGraph,
+    GenerationContext,
     doc_of,
     documents_update,
     merge_dicts,
@@ -72,29 +66,19 @@ class AugmentState(TypedDict, total=False):
 
 
 @dataclass
-class AugmentContext(BatchContext):
+class AugmentContext(GenerationContext):
     """Runtime context of ``augment_jobs``: the client and the HyRe settings of the run.
 
     Attributes:
         hyre: HyRe settings (examples, mode, budget, copy check).
-        policy: Attempts and checks of each generation.
-        render_config: How documents become prompt text.
-        adapter: A LoRA adapter served beside the base model (``agentic-match serve
-            --adapter NAME=PATH``): every generation of the run uses it instead of the base.
     """
 
     hyre: HyReConfig = field(default_factory=HyReConfig)
-    policy: GenerationPolicy = field(default_factory=GenerationPolicy)
-    render_config: RenderConfig = field(default_factory=RenderConfig)
-    adapter: str | None = None
 
     what = "augment_jobs"
 
     def settings_key(self) -> Any:
-        key: list[Any] = [self.hyre.__dict__, self.policy.__dict__, self.render_config.fingerprint()]
-        if self.adapter:  # another generator: a run id reused with another adapter is refused, not mixed
-            key.append(self.adapter)
-        return key
+        return self.generation_key(self.hyre)
 
     def input_key(self, state: dict) -> Any:
         if not state.get("examples"):
@@ -106,9 +90,7 @@ class AugmentContext(BatchContext):
 
     def process(self, task: dict, emit: Any) -> dict:
         kind = task["kind"]
-        llm = self.client()
-        if self.adapter:
-            llm = bind_model(llm, self.adapter)
+        llm = self.generator()
         pairs = [(doc_of(j, "job"), doc_of(r, "resume")) for j, r in task["examples"]]
         step = hyre_step(llm, pairs, self.hyre, policy=self.policy, render_config=self.render_config)
         return documents_update(process_documents([doc_of(r, kind) for r in task["batch"]], step, on_event=emit))
@@ -137,35 +119,11 @@ def inputs_for(
     )
 
 
-def compile_graph(*, retry: RetryPolicy = DEFAULT_RETRY, checkpointer: Any = None):
-    """The compiled graph; its runtime context (:class:`AugmentContext`) comes with each run."""
-    return batch_graph(AugmentState, AugmentContext, "augment_jobs", retry=retry, checkpointer=checkpointer)
-
-
-def build_graph(
-    llm: ChatModel,
-    config: HyReConfig = HyReConfig(),
-    *,
-    policy: GenerationPolicy = GenerationPolicy(),
-    render_config: RenderConfig = RenderConfig(),
-    retry: RetryPolicy = DEFAULT_RETRY,
-    adapter: str | None = None,
-    checkpointer: Any = None,
-) -> BoundGraph:
-    """The graph with a default context over the injected client and settings."""
-    ctx = AugmentContext(llm=llm, hyre=config, policy=policy, render_config=render_config, adapter=adapter)
-    return BoundGraph(compile_graph(retry=retry, checkpointer=checkpointer), ctx)
-
-
-def make_graph(config: dict | None = None):
-    """Factory for ``langgraph.json`` / the LangGraph server.
-
-    The server passes each run's settings as the runtime context (:class:`AugmentContext`
-    fields: ``hyre``, ``policy``, ``adapter``...); the client comes from the toolkit's
-    settings (``llm.base_url``, else the managed vLLM server, started or reused). The
-    server supplies its own checkpointer.
-    """
-    return compile_graph()
+GRAPH = BatchGraph(AugmentState, AugmentContext, "augment_jobs", "hyre")
+compile_graph = GRAPH.compile
+make_graph = GRAPH.make
+build_graph = GRAPH.build
+"""``build_graph(llm, config, *, retry, checkpointer, **context)``: the graph, its context bound."""
 
 
 __all__ = ["AugmentContext", "AugmentState", "build_graph", "compile_graph", "inputs_for", "make_graph"]

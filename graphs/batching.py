@@ -26,7 +26,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypedDict
 
@@ -37,7 +37,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import RetryPolicy, Send
 
 from agentic_match.augment.batch import write_batch_output
+from agentic_match.augment.generation import GenerationPolicy, bind_model
 from agentic_match.data import document_from_row, document_to_row
+from agentic_match.data.render import RenderConfig
 from agentic_match.data.schema import DocKind, Document
 from agentic_match.errors import (
     AgenticMatchError,
@@ -223,6 +225,32 @@ class BatchContext:
         raise NotImplementedError
 
 
+@dataclass
+class GenerationContext(BatchContext):
+    """A batch context whose capability generates text: checks, rendering and the adapter.
+
+    Attributes:
+        policy: Attempts and checks of each generation.
+        render_config: How documents become prompt text.
+        adapter: A LoRA adapter served beside the base model (``agentic-match serve
+            --adapter NAME=PATH``): every generation of the run uses it instead of the base.
+    """
+
+    policy: GenerationPolicy = field(default_factory=GenerationPolicy)
+    render_config: RenderConfig = field(default_factory=RenderConfig)
+    adapter: str | None = None
+
+    def generator(self) -> Any:
+        """The client, bound to the adapter when the run names one."""
+        llm = self.client()
+        return bind_model(llm, self.adapter) if self.adapter else llm
+
+    def generation_key(self, config: Any) -> list[Any]:
+        """The settings key of a generating run (another adapter is another run, not mixed)."""
+        key: list[Any] = [config.__dict__, self.policy.__dict__, self.render_config.fingerprint()]
+        return [*key, self.adapter] if self.adapter else key
+
+
 class BoundGraph:
     """A compiled graph with a default runtime context (what ``build_graph(llm, ...)`` returns).
 
@@ -289,6 +317,45 @@ def process(task: dict, runtime: Runtime) -> dict:
 def write(state: dict, runtime: Runtime) -> dict:
     """The outputs, once every batch is done."""
     return _ctx(runtime).write(state)
+
+
+@dataclass(frozen=True)
+class BatchGraph:
+    """One batch graph: its state, its context and what its modules export.
+
+    Each graph module declares one (``GRAPH = BatchGraph(State, Context, "name", "hyre")``) and
+    exports ``compile_graph`` (the compiled graph; context per run), ``make_graph`` (the
+    ``langgraph.json`` factory) and ``build_graph(llm, config, ...)`` (a default context bound).
+    """
+
+    state: type
+    context: type
+    name: str
+    config_field: str
+    """The context field that ``build_graph``'s ``config`` argument sets."""
+
+    def compile(self, *, retry: RetryPolicy = DEFAULT_RETRY, checkpointer: Any = None) -> Any:
+        """The compiled graph; its runtime context comes with each run."""
+        return batch_graph(self.state, self.context, self.name, retry=retry, checkpointer=checkpointer)
+
+    def build(
+        self,
+        llm: Any,
+        config: Any = None,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        checkpointer: Any = None,
+        **context: Any,
+    ) -> BoundGraph:
+        """The graph with a default context over the injected client, ``config`` and other fields."""
+        if config is not None:
+            context[self.config_field] = config
+        return BoundGraph(self.compile(retry=retry, checkpointer=checkpointer), self.context(llm=llm, **context))
+
+    def make(self, config: dict | None = None) -> Any:
+        """Factory for ``langgraph.json``: each run's settings come as its runtime context; the
+        client comes from the toolkit's settings (``llm.base_url``, else the managed vLLM server)."""
+        return self.compile()
 
 
 def batch_graph(state: type, context: type[BatchContext], name: str, *, retry: RetryPolicy, checkpointer: Any = None):

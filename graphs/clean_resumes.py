@@ -14,19 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
-from langgraph.types import RetryPolicy
-
 from agentic_match.augment.batch import clean_step, process_documents
 from agentic_match.augment.clean import CleanConfig
 from agentic_match.augment.esco import EscoStandardizer, standardize_documents
-from agentic_match.augment.generation import ChatModel, GenerationPolicy
-from agentic_match.data.render import RenderConfig
 from agentic_match.data.schema import Document
 from graphs.batching import (
-    DEFAULT_RETRY,
-    BatchContext,
-    BoundGraph,
-    batch_graph,
+    BatchGraph,
+    GenerationContext,
     doc_of,
     documents_update,
     merge_dicts,
@@ -58,26 +52,22 @@ class CleanState(TypedDict, total=False):
 
 
 @dataclass
-class CleanContext(BatchContext):
+class CleanContext(GenerationContext):
     """Runtime context of ``clean_resumes``.
 
     Attributes:
         clean: Clean-up settings.
-        policy: Attempts and checks of each generation.
-        render_config: How documents become prompt text.
         esco: With a standardizer, each cleaned resume's current title is also mapped to
             its nearest ESCO occupation and that occupation's skills (``metadata["esco"]``).
     """
 
     clean: CleanConfig = field(default_factory=CleanConfig)
-    policy: GenerationPolicy = field(default_factory=GenerationPolicy)
-    render_config: RenderConfig = field(default_factory=RenderConfig)
     esco: EscoStandardizer | None = None
 
     what = "clean_resumes"
 
     def settings_key(self) -> Any:
-        return [self.clean.__dict__, self.policy.__dict__, self.render_config.fingerprint(), self.esco is not None]
+        return [*self.generation_key(self.clean), self.esco is not None]
 
     def process(self, task: dict, emit: Any) -> dict:
         step = clean_step(self.client(), self.clean, policy=self.policy, render_config=self.render_config)
@@ -96,29 +86,11 @@ def inputs_for(resumes: Sequence[Document], *, output_path: str | None = None, b
     return CleanState(docs=rows_of(list(resumes)), batch_size=batch_size, output_path=output_path)
 
 
-def compile_graph(*, retry: RetryPolicy = DEFAULT_RETRY, checkpointer: Any = None):
-    """The compiled graph; its runtime context (:class:`CleanContext`) comes with each run."""
-    return batch_graph(CleanState, CleanContext, "clean_resumes", retry=retry, checkpointer=checkpointer)
-
-
-def build_graph(
-    llm: ChatModel,
-    config: CleanConfig = CleanConfig(),
-    *,
-    policy: GenerationPolicy = GenerationPolicy(),
-    render_config: RenderConfig = RenderConfig(),
-    retry: RetryPolicy = DEFAULT_RETRY,
-    esco: EscoStandardizer | None = None,
-    checkpointer: Any = None,
-) -> BoundGraph:
-    """The graph with a default context over the injected client and settings."""
-    ctx = CleanContext(llm=llm, clean=config, policy=policy, render_config=render_config, esco=esco)
-    return BoundGraph(compile_graph(retry=retry, checkpointer=checkpointer), ctx)
-
-
-def make_graph(config: dict | None = None):
-    """Factory for ``langgraph.json``: each run's settings come as its runtime context."""
-    return compile_graph()
+GRAPH = BatchGraph(CleanState, CleanContext, "clean_resumes", "clean")
+compile_graph = GRAPH.compile
+make_graph = GRAPH.make
+build_graph = GRAPH.build
+"""``build_graph(llm, config, *, retry, checkpointer, **context)``: the graph, its context bound."""
 
 
 __all__ = ["CleanContext", "CleanState", "build_graph", "compile_graph", "inputs_for", "make_graph"]

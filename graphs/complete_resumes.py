@@ -17,18 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
-from langgraph.types import RetryPolicy
-
 from agentic_match.augment.batch import completion_step, process_documents
 from agentic_match.augment.completion import CompletionConfig
-from agentic_match.augment.generation import ChatModel, GenerationPolicy, bind_model
-from agentic_match.data.render import RenderConfig
 from agentic_match.data.schema import Document
 from graphs.batching import (
-    DEFAULT_RETRY,
-    BatchContext,
-    BoundGraph,
-    batch_graph,
+    BatchGraph,
+    GenerationContext,
     doc_of,
     documents_update,
     merge_dicts,
@@ -65,28 +59,19 @@ class CompleteState(TypedDict, total=False):
 
 
 @dataclass
-class CompleteContext(BatchContext):
+class CompleteContext(GenerationContext):
     """Runtime context of ``complete_resumes``: the client and the completion settings.
 
     Attributes:
         completion: SRC / IRC settings.
-        policy: Attempts and checks of each generation.
-        render_config: How documents become prompt text.
-        adapter: A LoRA adapter served beside the base model, used for every generation.
     """
 
     completion: CompletionConfig = field(default_factory=CompletionConfig)
-    policy: GenerationPolicy = field(default_factory=GenerationPolicy)
-    render_config: RenderConfig = field(default_factory=RenderConfig)
-    adapter: str | None = None
 
     what = "complete_resumes"
 
     def settings_key(self) -> Any:
-        key: list[Any] = [self.completion.__dict__, self.policy.__dict__, self.render_config.fingerprint()]
-        if self.adapter:
-            key.append(self.adapter)
-        return key
+        return self.generation_key(self.completion)
 
     def input_key(self, state: dict) -> Any:
         return state.get("interacted") or {}
@@ -97,9 +82,7 @@ class CompleteContext(BatchContext):
         return {"interacted": {str(r["id"]): inter.get(str(r["id"]), []) for r in batch}}
 
     def process(self, task: dict, emit: Any) -> dict:
-        llm = self.client()
-        if self.adapter:
-            llm = bind_model(llm, self.adapter)
+        llm = self.generator()
         jobs = {rid: [doc_of(j, "job") for j in rows] for rid, rows in task["interacted"].items()}
         step = completion_step(llm, jobs, self.completion, policy=self.policy, render_config=self.render_config)
         docs = [doc_of(r, "resume") for r in task["batch"]]
@@ -121,30 +104,11 @@ def inputs_for(
     return CompleteState(docs=rows_of(list(resumes)), interacted=inter, batch_size=batch_size, output_path=output_path)
 
 
-def compile_graph(*, retry: RetryPolicy = DEFAULT_RETRY, checkpointer: Any = None):
-    """The compiled graph; its runtime context (:class:`CompleteContext`) comes with each run."""
-    return batch_graph(CompleteState, CompleteContext, "complete_resumes", retry=retry, checkpointer=checkpointer)
-
-
-def build_graph(
-    llm: ChatModel,
-    config: CompletionConfig = CompletionConfig(),
-    *,
-    policy: GenerationPolicy = GenerationPolicy(),
-    render_config: RenderConfig = RenderConfig(),
-    retry: RetryPolicy = DEFAULT_RETRY,
-    adapter: str | None = None,
-    checkpointer: Any = None,
-) -> BoundGraph:
-    """The graph with a default context over the injected client and settings."""
-    ctx = CompleteContext(llm=llm, completion=config, policy=policy, render_config=render_config, adapter=adapter)
-    return BoundGraph(compile_graph(retry=retry, checkpointer=checkpointer), ctx)
-
-
-def make_graph(config: dict | None = None):
-    """Factory for ``langgraph.json``: each run's settings come as its runtime context
-    (:class:`CompleteContext`: ``completion.method`` ``src`` or ``irc``, ...)."""
-    return compile_graph()
+GRAPH = BatchGraph(CompleteState, CompleteContext, "complete_resumes", "completion")
+compile_graph = GRAPH.compile
+make_graph = GRAPH.make
+build_graph = GRAPH.build
+"""``build_graph(llm, config, *, retry, checkpointer, **context)``: the graph, its context bound."""
 
 
 __all__ = ["CompleteContext", "CompleteState", "build_graph", "compile_graph", "inputs_for", "make_graph"]

@@ -27,11 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
-from langgraph.types import RetryPolicy
-
-from agentic_match.align.judge import JudgeConfig, JudgePair, JudgeReport, StructuredModel, judge_pairs
+from agentic_match.align.judge import JudgeConfig, JudgePair, JudgeReport, judge_pairs
 from agentic_match.events import document_event
-from graphs.batching import DEFAULT_RETRY, BatchContext, BoundGraph, batch_graph, merge_dicts
+from graphs.batching import BatchContext, BatchGraph, merge_dicts
 
 
 class JudgeState(TypedDict, total=False):
@@ -91,25 +89,11 @@ def inputs_for(pairs: Sequence[JudgePair], *, output_path: str | None = None, ba
     return JudgeState(docs=[p.to_row() for p in pairs], batch_size=batch_size, output_path=output_path)
 
 
-def compile_graph(*, retry: RetryPolicy = DEFAULT_RETRY, checkpointer: Any = None):
-    """The compiled graph; its runtime context (:class:`JudgeContext`) comes with each run."""
-    return batch_graph(JudgeState, JudgeContext, "judge_pairs", retry=retry, checkpointer=checkpointer)
-
-
-def build_graph(
-    llm: StructuredModel,
-    config: JudgeConfig = JudgeConfig(),
-    *,
-    retry: RetryPolicy = DEFAULT_RETRY,
-    checkpointer: Any = None,
-) -> BoundGraph:
-    """The graph with a default context over the injected client and judge settings."""
-    return BoundGraph(compile_graph(retry=retry, checkpointer=checkpointer), JudgeContext(llm=llm, judge=config))
-
-
-def make_graph(config: dict | None = None):
-    """Factory for ``langgraph.json``: each run's judge settings come as its runtime context."""
-    return compile_graph()
+GRAPH = BatchGraph(JudgeState, JudgeContext, "judge_pairs", "judge")
+compile_graph = GRAPH.compile
+make_graph = GRAPH.make
+build_graph = GRAPH.build
+"""``build_graph(llm, config, *, retry, checkpointer, **context)``: the graph, its context bound."""
 
 
 __all__ = ["JudgeContext", "JudgeState", "build_graph", "compile_graph", "inputs_for", "make_graph"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,7 +11,9 @@ import typer
 from rich.console import Console
 
 from agentic_match.cli.context import settings
+from agentic_match.cli.options import config_options
 from agentic_match.errors import ConfigError
+from finetune.config import FinetuneConfig
 
 console = Console(stderr=True)
 finetune_app = typer.Typer(
@@ -38,14 +41,6 @@ MaxTrainOpt = Annotated[
     Optional[int], typer.Option(help="Train on at most this many examples (seeded sample; for time budgets).")
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing adapter / discard an unfinished run.")]
-CheckpointingOpt = Annotated[
-    Optional[bool],
-    typer.Option(
-        "--gradient-checkpointing/--no-gradient-checkpointing",
-        help="Recompute activations: less memory, more time (default: on a GPU only; a CPU DPO step at 1024 "
-        "tokens peaks near 7 GB without it, about 4.6 GB with it).",
-    ),
-]
 
 
 def _corpus(data: Path | None, resumes: Path | None, jobs: Path | None, labels: Path | None, demo: bool):
@@ -106,12 +101,6 @@ def _show_report(data) -> None:
     console.print("  " + ", ".join(f"{k}={v}" for k, v in rep.items()), highlight=False)
 
 
-def _config(base: str | None, **values) -> object:
-    from finetune.config import FinetuneConfig
-
-    return FinetuneConfig(base_model=base or settings().llm.model, **{k: v for k, v in values.items() if v is not None})
-
-
 def _print_result(res) -> None:
     t = res.meta["training"]
     m = res.meta["metrics"]
@@ -152,6 +141,11 @@ def dataset_cmd(
     console.print(f"saved to {save_data(built, out)}")
 
 
+def _finetune_defaults() -> dict[str, str]:
+    return {"base_model": settings().llm.model}
+
+
+@config_options("finetune", FinetuneConfig, exclude=("extra", "target_modules"), defaults=_finetune_defaults)
 def sft(
     out: Annotated[Path, typer.Option("--out", help="Adapter folder to create (rerun the command to resume).")],
     data: DataOpt = None,
@@ -160,38 +154,24 @@ def sft(
     labels: LabelsOpt = None,
     demo: DemoOpt = False,
     task: TaskOpt = "hyre",
-    base: Annotated[Optional[str], typer.Option(help="Base generator (default: settings llm.model).")] = None,
     encoder: EncoderOpt = None,
     eval_split: EvalSplitOpt = None,
     keep: KeepOpt = 0.5,
     max_train_examples: MaxTrainOpt = None,
-    epochs: Annotated[float, typer.Option(help="Passes over the data (ignored with --max-steps).")] = 1.0,
-    max_steps: Annotated[int, typer.Option(help="Optimizer steps (-1: run --epochs).")] = -1,
-    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default 2e-4).")] = None,
-    lora_r: Annotated[int, typer.Option(help="LoRA rank.")] = 16,
-    batch_size: Annotated[int, typer.Option(help="Examples per forward pass.")] = 1,
-    grad_accum: Annotated[int, typer.Option(help="Forward passes per optimizer step.")] = 4,
-    max_length: Annotated[int, typer.Option(help="Tokens per example (prompt + completion).")] = 1024,
-    save_steps: Annotated[int, typer.Option(help="A resumable checkpoint every N steps.")] = 25,
-    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
-    gradient_checkpointing: CheckpointingOpt = None,
     force: ForceOpt = False,
+    config: FinetuneConfig | None = None,
 ) -> None:
     """Train a LoRA adapter by SFT: HyRe (prompt -> accepted resume) or IRC (resume -> summary, skills)."""
     from finetune.trainer import train_sft
 
-    cfg = _config(
-        base, epochs=epochs, max_steps=max_steps, learning_rate=lr, lora_r=lora_r, lora_alpha=2 * lora_r,
-        batch_size=batch_size, grad_accum=grad_accum, max_length=max_length, save_steps=save_steps, seed=seed,
-        gradient_checkpointing=gradient_checkpointing,
-    )  # fmt: skip
+    assert config is not None  # built by config_options
     corpus = _corpus(data, resumes, jobs, labels, demo)
-    built = _build(
-        corpus, task, "sft", cfg.base_model, encoder or settings().encoder, eval_split, keep, seed, max_train_examples
-    )
-    _print_result(train_sft(built, cfg, out, force=force, models_dir=settings().models_dir))
+    enc = encoder or settings().encoder
+    built = _build(corpus, task, "sft", config.base_model, enc, eval_split, keep, config.seed, max_train_examples)
+    _print_result(train_sft(built, config, out, force=force, models_dir=settings().models_dir))
 
 
+@config_options("finetune", FinetuneConfig, exclude=("extra", "target_modules"), defaults=_finetune_defaults)
 def dpo(
     out: Annotated[Path, typer.Option("--out", help="Adapter folder to create (rerun the command to resume).")],
     data: DataOpt = None,
@@ -202,44 +182,30 @@ def dpo(
     init: Annotated[
         Optional[Path], typer.Option("--from", help="SFT adapter to continue from (the DPO reference).")
     ] = None,
-    base: Annotated[Optional[str], typer.Option(help="Base generator (default: settings llm.model).")] = None,
     eval_split: EvalSplitOpt = None,
     max_train_examples: MaxTrainOpt = None,
-    epochs: Annotated[float, typer.Option(help="Passes over the pairs (ignored with --max-steps).")] = 1.0,
-    max_steps: Annotated[int, typer.Option(help="Optimizer steps (-1: run --epochs).")] = -1,
-    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default 5e-5).")] = None,
-    beta: Annotated[float, typer.Option(help="DPO β.")] = 0.1,
-    lora_r: Annotated[int, typer.Option(help="LoRA rank (a fresh adapter only).")] = 16,
-    batch_size: Annotated[int, typer.Option(help="Pairs per forward pass.")] = 1,
-    grad_accum: Annotated[int, typer.Option(help="Forward passes per optimizer step.")] = 4,
-    max_length: Annotated[int, typer.Option(help="Tokens per sequence (prompt + resume).")] = 1024,
-    save_steps: Annotated[int, typer.Option(help="A resumable checkpoint every N steps.")] = 25,
-    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
-    gradient_checkpointing: CheckpointingOpt = None,
     force: ForceOpt = False,
+    config: FinetuneConfig | None = None,
 ) -> None:
     """Train a LoRA adapter by DPO on (accepted, rejected) resumes per job, after SFT with --from."""
     from finetune.adapters import read_meta
     from finetune.trainer import train_dpo
 
+    assert config is not None  # built by config_options
     examples = None
+    corpus = _corpus(data, resumes, jobs, labels, demo)
     if init is not None:
         meta = read_meta(init)
-        base = base or meta.get("base_model")
-        corpus = _corpus(data, resumes, jobs, labels, demo)
+        if meta.get("base_model") and config.base_model == settings().llm.model:  # not given: the SFT base
+            config = replace(config, base_model=meta["base_model"])
         # The DPO prompts must show the same few-shot pair as the SFT adapter's prompts.
         ids = (meta.get("data") or {}).get("few_shot") or []
         examples = [(corpus.jobs[j], corpus.resumes[r]) for j, r in ids if j in corpus.jobs and r in corpus.resumes]
         examples = examples if len(examples) == len(ids) and ids else None
-    else:
-        corpus = _corpus(data, resumes, jobs, labels, demo)
-    cfg = _config(
-        base, epochs=epochs, max_steps=max_steps, learning_rate=lr, beta=beta, lora_r=lora_r, lora_alpha=2 * lora_r,
-        batch_size=batch_size, grad_accum=grad_accum, max_length=max_length, save_steps=save_steps, seed=seed,
-        gradient_checkpointing=gradient_checkpointing,
-    )  # fmt: skip
-    built = _build(corpus, "hyre", "dpo", cfg.base_model, None, eval_split, 0.5, seed, max_train_examples, examples)
-    _print_result(train_dpo(built, cfg, out, init_adapter=init, force=force, models_dir=settings().models_dir))
+    built = _build(
+        corpus, "hyre", "dpo", config.base_model, None, eval_split, 0.5, config.seed, max_train_examples, examples
+    )
+    _print_result(train_dpo(built, config, out, init_adapter=init, force=force, models_dir=settings().models_dir))
 
 
 @finetune_app.command("info")
@@ -284,6 +250,7 @@ def switch(
 
 
 @finetune_app.command("run")
+@config_options("finetune", FinetuneConfig, exclude=("extra", "target_modules"), defaults=_finetune_defaults)
 def run(
     out: Annotated[Path, typer.Option("--out", help="Run folder: datasets, adapters, active.json.")],
     data: Annotated[str, typer.Option("--data", help="A benchmark-layout folder, or 'demo'.")],
@@ -291,20 +258,19 @@ def run(
     stages: Annotated[str, typer.Option(help="sft or sft,dpo.")] = "sft,dpo",
     encoder: EncoderOpt = None,
     eval_split: EvalSplitOpt = None,
-    max_steps: Annotated[int, typer.Option(help="Optimizer steps per stage (-1: one epoch).")] = -1,
     max_eval_examples: Annotated[int, typer.Option(help="Held-out examples evaluated per system.")] = 64,
     run_id: Annotated[
         Optional[str], typer.Option("--run-id", help="Checkpoint id; the same id resumes a stopped run.")
     ] = None,
-    gradient_checkpointing: CheckpointingOpt = None,
     force: ForceOpt = False,
+    config: FinetuneConfig | None = None,
 ) -> None:
     """The whole pipeline as a graph: build data, train, evaluate, switch the served adapter if better."""
     from graphs.batching import checkpointer_at, run_graph
     from graphs.finetune_adapter import build_graph, inputs_for
 
     s = settings()
-    cfg = _config(None, max_steps=max_steps, gradient_checkpointing=gradient_checkpointing)
+    cfg = config
     enc = encoder or s.encoder
     with checkpointer_at(Path(s.run_dir) / "graphs.sqlite") as saver:
         final = run_graph(

@@ -12,8 +12,6 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Iterator, Sequence
 
-from torch.utils.data import Sampler
-
 from agentic_match.types import Pair
 
 
@@ -76,8 +74,11 @@ def unique_pair_batches(
     return batches
 
 
-class UniquePairBatchSampler(Sampler[list[int]]):
+class UniquePairBatchSampler:
     """A ``torch`` batch sampler over :func:`unique_pair_batches`, reshuffled each epoch.
+
+    Any iterable of index lists is a ``batch_sampler`` for ``DataLoader``; not subclassing
+    ``torch.utils.data.Sampler`` keeps this module importable without torch.
 
     Call :meth:`set_epoch` before each epoch (as with ``DistributedSampler``); the order
     depends only on ``seed + epoch``, so a resumed run sees the same batches.

@@ -31,7 +31,7 @@ from agentic_match.evaluation import (
 )
 from agentic_match.evaluation.runs import top_k
 
-from ._retrieval_toy import TOPICS
+from tests._retrieval_toy import TOPICS
 
 # ----------------------------------------------------------------------------- metrics
 

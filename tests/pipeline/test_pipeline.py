@@ -35,7 +35,7 @@ from agentic_match.retrieval.mining import MiningConfig
 from agentic_match.retrieval.training import ConFitConfig
 from graphs.train_pipeline import build_graph, run_pipeline
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 QUIET = dict(say=lambda _m: None)
 
 

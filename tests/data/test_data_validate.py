@@ -9,7 +9,7 @@ import pytest
 
 from agentic_match.data import demo_dir, infer_kind, kind_from_name, validate_paths
 
-from .test_data_io import _mini_benchmark, jsonl
+from tests.data.test_data_io import _mini_benchmark, jsonl
 
 
 def test_kind_from_name_and_rows(tmp_path: Path) -> None:

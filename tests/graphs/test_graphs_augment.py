@@ -329,7 +329,7 @@ def test_langgraph_json_factories_resolve(monkeypatch, tmp_path):
     import importlib
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     spec = json.loads((root / "langgraph.json").read_text())
     assert {"augment_jobs", "complete_resumes", "clean_resumes", "judge_pairs"} <= set(spec["graphs"])
     with FakeLLMServer() as server:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from agentic_match.cli import data
 from agentic_match.data import demo_dir
 
-from .test_data_io import jsonl
+from tests.data.test_data_io import jsonl
 
 
 def _app() -> typer.Typer:

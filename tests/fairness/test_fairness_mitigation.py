@@ -14,7 +14,7 @@ from agentic_match.fairness.mitigation import (
     train_fair_confit,
 )
 
-from ._retrieval_toy import toy_corpus
+from tests._retrieval_toy import toy_corpus
 
 
 def test_dp_value_and_gradient():

@@ -9,7 +9,7 @@ from agentic_match.errors import ConfigError
 from agentic_match.retrieval import Ranker
 from agentic_match.retrieval.bm25 import BM25Config, BM25Ranker, bm25_top_k
 
-from ._retrieval_toy import toy_corpus
+from tests._retrieval_toy import toy_corpus
 
 
 def test_bm25_ranks_each_topic_first_both_directions() -> None:
