@@ -325,6 +325,20 @@ def _split_jobs(
     return train_g, eval_g
 
 
+def _count_rows(report: dict[str, Any], fit: Any, truncated: int, train_rows: list, eval_rows: list) -> None:
+    """What the build report says of every dataset: prompts cut or dropped, completions cut, sizes."""
+    report.update(
+        {
+            "prompts_shortened": fit.shortened,
+            "prompts_too_long": len(fit.dropped),
+            "prompts_too_long_ids": fit.dropped[:_SHOWN],
+            "completions_truncated": truncated,
+            "train": len(train_rows),
+            "eval": len(eval_rows),
+        }
+    )
+
+
 def _too_small(n: int, config: DataConfig, what: str, report: dict[str, Any]) -> None:
     if n < config.min_train_examples:
         raise DataError(
@@ -439,16 +453,7 @@ def build_hyre_sft(
 
     train_rows = rows_for(train_pairs, "train")
     eval_rows = rows_for(pairs_of(eval_g), "eval")
-    report.update(
-        {
-            "prompts_shortened": fit.shortened,
-            "prompts_too_long": len(fit.dropped),
-            "prompts_too_long_ids": fit.dropped[:_SHOWN],
-            "completions_truncated": truncated,
-            "train": len(train_rows),
-            "eval": len(eval_rows),
-        }
-    )
+    _count_rows(report, fit, truncated, train_rows, eval_rows)
     _too_small(len(train_rows), config, "HyRe SFT", report)
     ds = _dataset_dict(train_rows, eval_rows, ("prompt", "completion", "job_id", "resume_id"))
     return FinetuneData("hyre", "sft", ds, report, examples, config)
@@ -563,16 +568,7 @@ def build_dpo(
             "(or lower-graded) resume, so there is no preference pair for DPO"
         )
     eval_rows = rows_for(eval_g, "eval")
-    report.update(
-        {
-            "prompts_shortened": fit.shortened,
-            "prompts_too_long": len(fit.dropped),
-            "prompts_too_long_ids": fit.dropped[:_SHOWN],
-            "completions_truncated": truncated,
-            "train": len(train_rows),
-            "eval": len(eval_rows),
-        }
-    )
+    _count_rows(report, fit, truncated, train_rows, eval_rows)
     _too_small(len(train_rows), config, "DPO", report)
     cols = ("prompt", "chosen", "rejected", "job_id", "chosen_id", "rejected_id")
     return FinetuneData("hyre", "dpo", _dataset_dict(train_rows, eval_rows, cols), report, list(examples), config)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,24 @@ def _split(data: FinetuneData, split: str, max_examples: int | None) -> Any:
     return ds
 
 
+@contextmanager
+def _evaluation(
+    kind: str, data: FinetuneData, adapter: str | Path | None, config: FinetuneConfig, split: str,
+    max_examples: int | None, models_dir: Path | None,
+) -> Iterator[tuple[Any, Any, Any, Path, Any]]:  # fmt: skip
+    """``(dataset, model, tokenizer, model folder, trainer args)`` of one evaluation, in a temp folder."""
+    if data.kind != kind:
+        raise ValueError(f"this evaluation needs a {kind.upper()} dataset, not {data.kind}")
+    gpu = use_gpu(config)
+    ds = _split(data, split, max_examples)
+    model, tok, folder = _load(config.base_model, adapter, gpu, models_dir)
+    tmp = Path(tempfile.mkdtemp(prefix="am-eval-"))
+    try:
+        yield ds, model, tok, folder, trl_args(kind, config, tmp, gpu=gpu, has_eval=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def heldout_loss(
     data: FinetuneData,
     adapter: str | Path | None = None,
@@ -62,21 +82,11 @@ def heldout_loss(
     models_dir: Path | None = None,
 ) -> dict[str, float]:
     """``{"loss", "mean_token_accuracy", "examples"}`` of base (+ ``adapter``) on an SFT split."""
-    config = config or FinetuneConfig()
     from trl import SFTTrainer
 
-    if data.kind != "sft":
-        raise ValueError("heldout_loss needs an SFT dataset")
-    gpu = use_gpu(config)
-    ds = _split(data, split, max_examples)
-    model, tok, _ = _load(config.base_model, adapter, gpu, models_dir)
-    tmp = Path(tempfile.mkdtemp(prefix="am-eval-"))
-    try:
-        args = trl_args("sft", config, tmp, gpu=gpu, has_eval=True)
-        trainer = SFTTrainer(model=model, args=args, train_dataset=ds, eval_dataset=ds, processing_class=tok)
-        ev = trainer.evaluate()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    config = config or FinetuneConfig()
+    with _evaluation("sft", data, adapter, config, split, max_examples, models_dir) as (ds, model, tok, _, args):
+        ev = SFTTrainer(model=model, args=args, train_dataset=ds, eval_dataset=ds, processing_class=tok).evaluate()
     return {
         "loss": round(float(ev["eval_loss"]), 4),
         "mean_token_accuracy": round(float(ev.get("eval_mean_token_accuracy", float("nan"))), 4),
@@ -100,18 +110,11 @@ def preference_accuracy(
         adapter: The policy (base + this adapter).
         reference: The reference adapter (``None``: the base model).
     """
-    config = config or FinetuneConfig()
     from peft.utils import load_peft_weights, set_peft_model_state_dict
     from trl import DPOTrainer
 
-    if data.kind != "dpo":
-        raise ValueError("preference_accuracy needs a DPO dataset")
-    gpu = use_gpu(config)
-    ds = _split(data, split, max_examples)
-    model, tok, folder = _load(config.base_model, adapter, gpu, models_dir)
-    tmp = Path(tempfile.mkdtemp(prefix="am-eval-"))
-    try:
-        args = trl_args("dpo", config, tmp, gpu=gpu, has_eval=True)
+    config = config or FinetuneConfig()
+    with _evaluation("dpo", data, adapter, config, split, max_examples, models_dir) as (ds, model, tok, folder, args):
         # DPOTrainer copies the policy adapter to "ref"; replace that copy by the reference.
         trainer = DPOTrainer(model=model, args=args, train_dataset=ds, eval_dataset=ds, processing_class=tok)
         peft_model = trainer.model
@@ -121,8 +124,6 @@ def preference_accuracy(
             check_base(reference, folder)
             set_peft_model_state_dict(peft_model, load_peft_weights(str(reference)), adapter_name="ref")
         ev = trainer.evaluate()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return {
         "reward_accuracy": round(float(ev["eval_rewards/accuracies"]), 4),
         "reward_margin": round(float(ev["eval_rewards/margins"]), 4),

@@ -217,10 +217,10 @@ def _run(
     config: FinetuneConfig,
     out_dir: str | Path,
     *,
-    init_adapter: str | Path | None,
-    force: bool,
-    callbacks: Sequence[Any],
-    models_dir: Path | None,
+    init_adapter: str | Path | None = None,
+    force: bool = False,
+    callbacks: Sequence[Any] = (),
+    models_dir: Path | None = None,
 ) -> TrainResult:
     if data.kind != kind:
         raise ConfigError(f"{kind} training needs a {kind} dataset, got a {data.kind} one")
@@ -348,14 +348,7 @@ def _is_number(v: Any) -> bool:
 
 
 def train_sft(
-    data: FinetuneData,
-    config: FinetuneConfig | None = None,
-    out_dir: str | Path = "runs/adapters/hyre-sft",
-    *,
-    init_adapter: str | Path | None = None,
-    force: bool = False,
-    callbacks: Sequence[Any] = (),
-    models_dir: Path | None = None,
+    data: FinetuneData, config: FinetuneConfig | None = None, out_dir: str | Path = "runs/adapters/hyre-sft", **kw: Any
 ) -> TrainResult:
     """Train (or resume) a LoRA adapter by SFT on prompt-completion ``data``.
 
@@ -372,43 +365,17 @@ def train_sft(
         AdapterError: the output exists, another run is unfinished there, or the
             initial adapter belongs to another base model.
     """
-    config = config or FinetuneConfig()
-    return _run(
-        "sft",
-        data,
-        config,
-        out_dir,
-        init_adapter=init_adapter,
-        force=force,
-        callbacks=callbacks,
-        models_dir=models_dir,
-    )
+    return _run("sft", data, config or FinetuneConfig(), out_dir, **kw)
 
 
 def train_dpo(
-    data: FinetuneData,
-    config: FinetuneConfig | None = None,
-    out_dir: str | Path = "runs/adapters/hyre-dpo",
-    *,
-    init_adapter: str | Path | None = None,
-    force: bool = False,
-    callbacks: Sequence[Any] = (),
-    models_dir: Path | None = None,
+    data: FinetuneData, config: FinetuneConfig | None = None, out_dir: str | Path = "runs/adapters/hyre-dpo", **kw: Any
 ) -> TrainResult:
     """Train (or resume) a LoRA adapter by DPO on preference ``data``.
 
     With ``init_adapter`` (an SFT adapter) the adapter continues from it and the reference
     model is that SFT adapter, frozen; without it a fresh LoRA is trained against the base.
-    Arguments and errors as :func:`train_sft`.
+    Keyword arguments (``init_adapter``, ``force``, ``callbacks``, ``models_dir``) and errors
+    as :func:`train_sft`.
     """
-    config = config or FinetuneConfig()
-    return _run(
-        "dpo",
-        data,
-        config,
-        out_dir,
-        init_adapter=init_adapter,
-        force=force,
-        callbacks=callbacks,
-        models_dir=models_dir,
-    )
+    return _run("dpo", data, config or FinetuneConfig(), out_dir, **kw)

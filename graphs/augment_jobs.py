@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypedDict
+from typing import Any
 
 from agentic_match.augment.batch import hyre_step, process_documents
 from agentic_match.augment.hyre import HyReConfig
@@ -30,39 +30,25 @@ from agentic_match.data.schema import DocKind, Document
 from agentic_match.errors import DataError
 from graphs.batching import (
     BatchGraph,
+    BatchState,
     GenerationContext,
     doc_of,
     documents_update,
-    merge_dicts,
     rows_of,
     write_documents_output,
 )
 
 
-class AugmentState(TypedDict, total=False):
+class AugmentState(BatchState, total=False):
     """State of ``augment_jobs``.
 
     Attributes:
-        docs: Input document rows (``document_to_row``), jobs or (reverse) resumes.
         kind: ``"job"`` (a hypothetical resume per job) or ``"resume"`` (a hypothetical job).
         examples: Few-shot accepted pairs as ``[job_row, resume_row]``.
-        batch_size: Documents per parallel task.
-        output_path: Where ``write`` puts the augmented documents (``None``: not written).
-        fingerprint: Hash of the input and settings (a reused run id is detected).
-        results: ``{id: augmented row}`` (merged across batches).
-        failures: ``{id: problem}`` of documents whose generation failed every attempt.
-        written: The path written.
     """
 
-    docs: list[dict]
     kind: DocKind
     examples: list[list[dict]]
-    batch_size: int
-    output_path: str | None
-    fingerprint: str
-    results: Annotated[dict[str, dict], merge_dicts]
-    failures: Annotated[dict[str, str], merge_dicts]
-    written: str
 
 
 @dataclass

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypedDict
+from typing import Annotated, Any, ClassVar, TypedDict
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.config import get_stream_writer
@@ -57,6 +57,28 @@ DEFAULT_RETRY = RetryPolicy(max_attempts=3, initial_interval=2.0, backoff_factor
 def merge_dicts(left: dict | None, right: dict | None) -> dict:
     """Reducer of ``results`` / ``failures``: parallel batches each add their documents."""
     return {**(left or {}), **(right or {})}
+
+
+class BatchState(TypedDict, total=False):
+    """What every batch graph's state holds (each graph adds its own keys).
+
+    Attributes:
+        docs: The input items as rows (documents, or judged pairs); ``id`` keys results.
+        batch_size: Items per parallel task.
+        output_path: Where ``write`` puts the output (``None``: not written).
+        fingerprint: Hash of the input and settings (a reused run id is detected).
+        results: ``{id: result row}`` (merged across batches).
+        failures: ``{id: problem}`` of items that failed every attempt.
+        written: The path written.
+    """
+
+    docs: list[dict]
+    batch_size: int
+    output_path: str | None
+    fingerprint: str
+    results: Annotated[dict[str, dict], merge_dicts]
+    failures: Annotated[dict[str, str], merge_dicts]
+    written: str
 
 
 class BatchTask(TypedDict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypedDict
+from typing import Any
 
 from agentic_match.augment.batch import clean_step, process_documents
 from agentic_match.augment.clean import CleanConfig
@@ -20,35 +20,17 @@ from agentic_match.augment.esco import EscoStandardizer, standardize_documents
 from agentic_match.data.schema import Document
 from graphs.batching import (
     BatchGraph,
+    BatchState,
     GenerationContext,
     doc_of,
     documents_update,
-    merge_dicts,
     rows_of,
     write_documents_output,
 )
 
 
-class CleanState(TypedDict, total=False):
-    """State of ``clean_resumes``.
-
-    Attributes:
-        docs: Resume rows.
-        batch_size: Resumes per parallel task.
-        output_path: Where ``write`` puts the cleaned resumes (``None``: not written).
-        fingerprint: Hash of the input and settings.
-        results: ``{id: cleaned row}``.
-        failures: ``{id: problem}``.
-        written: The path written.
-    """
-
-    docs: list[dict]
-    batch_size: int
-    output_path: str | None
-    fingerprint: str
-    results: Annotated[dict[str, dict], merge_dicts]
-    failures: Annotated[dict[str, str], merge_dicts]
-    written: str
+class CleanState(BatchState, total=False):
+    """State of ``clean_resumes``: the shared batch state, resume rows in ``docs``."""
 
 
 @dataclass

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any
 
 from agentic_match.augment.batch import completion_step, process_documents
 from agentic_match.augment.completion import CompletionConfig
 from agentic_match.data.schema import Document
 from graphs.batching import (
     BatchGraph,
+    BatchState,
     GenerationContext,
     doc_of,
     documents_update,
@@ -31,31 +32,17 @@ from graphs.batching import (
 )
 
 
-class CompleteState(TypedDict, total=False):
+class CompleteState(BatchState, total=False):
     """State of ``complete_resumes``.
 
     Attributes:
-        docs: Resume rows.
         interacted: ``{resume_id: [job row, ...]}`` - the jobs each user interacted with
             (used by IRC, and by the fabrication check of both methods).
-        batch_size: Resumes per parallel task.
-        output_path: Where ``write`` puts the completed resumes (``None``: not written).
-        fingerprint: Hash of the input and settings.
-        results: ``{id: completed row}``.
-        failures: ``{id: problem}``.
         fabrication: ``{id: {"method", "supported", "unsupported"}}``.
-        written: The path written.
     """
 
-    docs: list[dict]
     interacted: dict[str, list[dict]]
-    batch_size: int
-    output_path: str | None
-    fingerprint: str
-    results: Annotated[dict[str, dict], merge_dicts]
-    failures: Annotated[dict[str, str], merge_dicts]
     fabrication: Annotated[dict[str, dict], merge_dicts]
-    written: str
 
 
 @dataclass

@@ -25,35 +25,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypedDict
+from typing import Any
 
 from agentic_match.align.judge import JudgeConfig, JudgePair, JudgeReport, judge_pairs
 from agentic_match.events import document_event
-from graphs.batching import BatchContext, BatchGraph, merge_dicts
+from graphs.batching import BatchContext, BatchGraph, BatchState
 
 
-class JudgeState(TypedDict, total=False):
+class JudgeState(BatchState, total=False):
     """State of ``judge_pairs``.
 
     Attributes:
-        docs: The pairs as rows (``JudgePair.to_row()``: ``id`` is the pair key).
-        batch_size: Pairs per parallel task.
-        output_path: The preference JSONL written by ``write`` (``None``: not written).
-        fingerprint: Hash of the pairs and the judge settings (a reused run id is detected).
-        results: ``{pair key: {"preferred": "A"|"B"|"tie", "reason"}}``.
-        failures: ``{pair key: problem}`` of pairs whose answers failed the schema.
         counts: ``{"pairs", "preferences", "ties", "failures"}`` after ``write``.
-        written: The path written.
     """
 
-    docs: list[dict]
-    batch_size: int
-    output_path: str | None
-    fingerprint: str
-    results: Annotated[dict[str, dict], merge_dicts]
-    failures: Annotated[dict[str, str], merge_dicts]
     counts: dict[str, int]
-    written: str
 
 
 @dataclass

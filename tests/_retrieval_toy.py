@@ -27,3 +27,15 @@ def toy_corpus(with_rejected: bool = True) -> Corpus:
             other = TOPICS[(i + 1) % len(TOPICS)][0]
             labels.append(Label(f"r-{key}", f"j-{other}", 0))
     return Corpus(resumes=resumes, jobs=jobs, labels=labels, source="<toy>")
+
+
+def toy_rank_resume_task(corpus):
+    """Every toy job against every toy resume; each job's own topic resume is relevant."""
+    from agentic_match.evaluation.tasks import RankingTask
+
+    return RankingTask(
+        "rank_resume",
+        queries=list(corpus.jobs.values()),
+        candidates=list(corpus.resumes.values()),
+        qrels={f"j-{k}": {f"r-{k}": 1} for k, _, _ in TOPICS},
+    )

@@ -29,3 +29,19 @@ def benchmark_dir(shared_data: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"benchmark v1 not found at {path}")
     return path
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    """The packaged MiniLM encoder (loaded once per test module)."""
+    from agentic_match.retrieval.encoder import BiEncoder
+
+    return BiEncoder.load("all-minilm-l6-v2")
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    """The match tests' small corpus, once per test module."""
+    from tests._match_fakes import small_corpus
+
+    return small_corpus()

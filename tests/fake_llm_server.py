@@ -1,6 +1,7 @@
 """A tiny OpenAI-compatible chat server on loopback for unit tests of the client.
 
-It answers from a queue of scripted replies (text, or an HTTP status to fail with) and
+It answers from a queue of scripted replies (text, a ``(text, finish_reason, logprobs)``
+tuple, or an HTTP status to fail with) and
 records every request, so tests can check retries, repair prompts and cache hits without a
 real model. End-to-end tests use the real vLLM server instead.
 """
@@ -14,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class FakeLLMServer:
     def __init__(self) -> None:
-        self.replies: list[str | int] = []
+        self.replies: list[str | int | tuple] = []
         self.default: str = "ok"
         self.requests: list[dict] = []
         outer = self
@@ -33,16 +34,8 @@ class FakeLLMServer:
                     self.end_headers()
                     self.wfile.write(json.dumps({"error": {"message": f"scripted {reply}"}}).encode())
                     return
-                payload = {
-                    "id": "x",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": body["model"],
-                    "choices": [
-                        {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}
-                    ],
-                    "usage": {"prompt_tokens": 3, "completion_tokens": len(reply.split()), "total_tokens": 3},
-                }
+                payload = chat_completion(body["model"], *reply) if isinstance(reply, tuple) else None
+                payload = payload or chat_completion(body["model"], reply)
                 data = json.dumps(payload).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -61,3 +54,19 @@ class FakeLLMServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def chat_completion(model: str, content: str, finish_reason: str = "stop", logprobs: dict | None = None) -> dict:
+    """An OpenAI chat-completion response body with one choice."""
+    choice: dict = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason}
+    if logprobs is not None:
+        choice["logprobs"] = logprobs
+    n = len(content.split())
+    return {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [choice],
+        "usage": {"prompt_tokens": 3, "completion_tokens": n, "total_tokens": 3 + n},
+    }

@@ -6,8 +6,7 @@ pulls in torch).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from agentic_match.lazy import lazy_exports
 
 _LAZY: dict[str, str] = {
     "JudgeConfig": "agentic_match.align.judge",
@@ -28,11 +27,4 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'agentic_match.align' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-__all__ = sorted(_LAZY)
+__getattr__, __all__ = lazy_exports(__name__, _LAZY)

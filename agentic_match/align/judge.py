@@ -350,6 +350,30 @@ def judge_pairs(
     return JudgeReport(outcomes)
 
 
+def sample_pairs(
+    ranker: Ranker,
+    corpus: Corpus,
+    sampling: PairSamplingConfig,
+    *,
+    split: str = "train",
+    max_doc_chars: int = 1500,
+    render_config: RenderConfig = RenderConfig(),
+) -> list[JudgePair]:
+    """:func:`candidate_pairs` with ``sampling``'s settings, capped at ``sampling.max_pairs``."""
+    pairs = candidate_pairs(
+        ranker,
+        corpus,
+        split=split,
+        k=sampling.k,
+        pairs_per_query=sampling.pairs_per_query,
+        max_queries=sampling.max_queries,
+        max_doc_chars=max_doc_chars,
+        seed=sampling.seed,
+        render_config=render_config,
+    )
+    return pairs if sampling.max_pairs is None else pairs[: sampling.max_pairs]
+
+
 def candidate_pairs(
     ranker: Ranker,
     corpus: Corpus,
@@ -401,4 +425,5 @@ __all__ = [
     "judge_messages",
     "judge_pair",
     "judge_pairs",
+    "sample_pairs",
 ]

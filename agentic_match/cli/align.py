@@ -35,7 +35,7 @@ def judge(
     config: JudgeRunConfig | None = None,
 ) -> None:
     """Judge pairs of resumes per job with the local LLM (both orders; ties dropped, counted)."""
-    from agentic_match.align.judge import candidate_pairs
+    from agentic_match.align.judge import sample_pairs
     from agentic_match.data import load_benchmark
     from agentic_match.llm import open_llm
     from agentic_match.retrieval.encoder import BiEncoder
@@ -45,18 +45,9 @@ def judge(
     assert config is not None  # built by config_options
     sampling, split, k = config.pairs, config.split, config.pairs.k
     corpus = load_benchmark(data)
-    pairs = candidate_pairs(
-        BiEncoder.load(encoder),
-        corpus,
-        split=split,
-        k=k,
-        pairs_per_query=sampling.pairs_per_query,
-        max_queries=sampling.max_queries,
-        max_doc_chars=config.judge.max_doc_chars,
-        seed=sampling.seed,
+    pairs = sample_pairs(
+        BiEncoder.load(encoder), corpus, sampling, split=split, max_doc_chars=config.judge.max_doc_chars
     )
-    if sampling.max_pairs is not None:
-        pairs = pairs[: sampling.max_pairs]
     console.print(f"{len(pairs)} pairs from the top-{k} of {len({p.query_id for p in pairs})} {split} jobs")
     s = settings()
     cfg = config.judge

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 
 from agentic_match.cli.context import settings
-from agentic_match.cli.options import config_options
-from agentic_match.errors import ConfigError
+from agentic_match.cli.options import config_options, corpus_options
 from finetune.config import FinetuneConfig
 
 console = Console(stderr=True)
@@ -20,13 +19,6 @@ finetune_app = typer.Typer(
     help="Fine-tune the generator (HyRe / IRC) on your own labels: LoRA by SFT and DPO.", no_args_is_help=True
 )
 
-DataOpt = Annotated[
-    Optional[Path], typer.Option("--data", help="A folder in the benchmark layout (resumes, jobs, labels/, splits).")
-]
-ResumesOpt = Annotated[Optional[Path], typer.Option("--resumes", help="Resumes file, with --jobs and --labels.")]
-JobsOpt = Annotated[Optional[Path], typer.Option("--jobs", help="Jobs file (JSONL / CSV).")]
-LabelsOpt = Annotated[Optional[Path], typer.Option("--labels", help="Labels file (resume_id, job_id, label).")]
-DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the packaged demo corpus.")]
 TaskOpt = Annotated[str, typer.Option(help="hyre (hypothetical resumes) or irc (resume completion).")]
 EncoderOpt = Annotated[
     Optional[str],
@@ -41,17 +33,6 @@ MaxTrainOpt = Annotated[
     Optional[int], typer.Option(help="Train on at most this many examples (seeded sample; for time budgets).")
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing adapter / discard an unfinished run.")]
-
-
-def _corpus(data: Path | None, resumes: Path | None, jobs: Path | None, labels: Path | None, demo: bool):
-    from agentic_match.cli.retrieval import _load_corpus
-    from agentic_match.data import load_demo
-
-    if demo:
-        if data or resumes or jobs or labels:
-            raise ConfigError("give --demo, or --data, or --resumes/--jobs/--labels, not several")
-        return load_demo()
-    return _load_corpus(data, resumes, jobs, labels)
 
 
 def _build(
@@ -116,13 +97,9 @@ def _print_result(res) -> None:
 
 
 @finetune_app.command("dataset")
+@corpus_options(demo=True)
 def dataset_cmd(
     out: Annotated[Path, typer.Option("--out", help="Folder to save the dataset in (save_to_disk + build.json).")],
-    data: DataOpt = None,
-    resumes: ResumesOpt = None,
-    jobs: JobsOpt = None,
-    labels: LabelsOpt = None,
-    demo: DemoOpt = False,
     task: TaskOpt = "hyre",
     kind: Annotated[str, typer.Option(help="sft or dpo.")] = "sft",
     base: Annotated[Optional[str], typer.Option(help="Base model (its tokenizer counts tokens).")] = None,
@@ -130,11 +107,11 @@ def dataset_cmd(
     eval_split: EvalSplitOpt = None,
     keep: KeepOpt = 0.5,
     seed: Annotated[int, typer.Option(help="Seed of the job split and pair sampling.")] = 0,
+    corpus: Any = None,
 ) -> None:
     """Build a fine-tuning dataset, show what was kept and dropped, and save it (for inspection)."""
     from finetune.data import save_data
 
-    corpus = _corpus(data, resumes, jobs, labels, demo)
     built = _build(
         corpus, task, kind, base or settings().llm.model, encoder or settings().encoder, eval_split, keep, seed, None
     )
@@ -146,13 +123,9 @@ def _finetune_defaults() -> dict[str, str]:
 
 
 @config_options("finetune", FinetuneConfig, exclude=("extra", "target_modules"), defaults=_finetune_defaults)
+@corpus_options(demo=True)
 def sft(
     out: Annotated[Path, typer.Option("--out", help="Adapter folder to create (rerun the command to resume).")],
-    data: DataOpt = None,
-    resumes: ResumesOpt = None,
-    jobs: JobsOpt = None,
-    labels: LabelsOpt = None,
-    demo: DemoOpt = False,
     task: TaskOpt = "hyre",
     encoder: EncoderOpt = None,
     eval_split: EvalSplitOpt = None,
@@ -160,25 +133,21 @@ def sft(
     max_train_examples: MaxTrainOpt = None,
     force: ForceOpt = False,
     config: FinetuneConfig | None = None,
+    corpus: Any = None,
 ) -> None:
     """Train a LoRA adapter by SFT: HyRe (prompt -> accepted resume) or IRC (resume -> summary, skills)."""
     from finetune.trainer import train_sft
 
     assert config is not None  # built by config_options
-    corpus = _corpus(data, resumes, jobs, labels, demo)
     enc = encoder or settings().encoder
     built = _build(corpus, task, "sft", config.base_model, enc, eval_split, keep, config.seed, max_train_examples)
     _print_result(train_sft(built, config, out, force=force, models_dir=settings().models_dir))
 
 
 @config_options("finetune", FinetuneConfig, exclude=("extra", "target_modules"), defaults=_finetune_defaults)
+@corpus_options(demo=True)
 def dpo(
     out: Annotated[Path, typer.Option("--out", help="Adapter folder to create (rerun the command to resume).")],
-    data: DataOpt = None,
-    resumes: ResumesOpt = None,
-    jobs: JobsOpt = None,
-    labels: LabelsOpt = None,
-    demo: DemoOpt = False,
     init: Annotated[
         Optional[Path], typer.Option("--from", help="SFT adapter to continue from (the DPO reference).")
     ] = None,
@@ -186,6 +155,7 @@ def dpo(
     max_train_examples: MaxTrainOpt = None,
     force: ForceOpt = False,
     config: FinetuneConfig | None = None,
+    corpus: Any = None,
 ) -> None:
     """Train a LoRA adapter by DPO on (accepted, rejected) resumes per job, after SFT with --from."""
     from finetune.adapters import read_meta
@@ -193,7 +163,6 @@ def dpo(
 
     assert config is not None  # built by config_options
     examples = None
-    corpus = _corpus(data, resumes, jobs, labels, demo)
     if init is not None:
         meta = read_meta(init)
         if meta.get("base_model") and config.base_model == settings().llm.model:  # not given: the SFT base

@@ -14,6 +14,7 @@ import inspect
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -21,6 +22,31 @@ import typer
 from agentic_match.config import FieldInfo, config_fields, deep_merge, deep_set, section
 
 _SCALARS = (str, int, float, bool)
+
+
+def with_parameters(
+    func: Callable[..., Any], param: str, extra: list[inspect.Parameter], build: Callable[[dict[str, Any]], Any]
+) -> Callable[..., Any]:
+    """``func`` with its ``param`` replaced by the generated ``extra`` keyword parameters.
+
+    The wrapper pops the generated values from the call, passes ``build(values)`` as
+    ``param`` and shows typer the generated signature (typer reads the signature).
+    """
+    sig = inspect.signature(func)
+    hints = typing.get_type_hints(func, include_extras=True)
+    own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values() if p.name != param]
+    names = {p.name for p in extra}
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = {k: kwargs.pop(k) for k in list(kwargs) if k in names}
+        kwargs[param] = build(values)
+        return func(*args, **kwargs)
+
+    del wrapper.__wrapped__  # typer must see the generated signature, not the original
+    wrapper.__signature__ = inspect.Signature([*own, *extra])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in [*own, *extra]}
+    return wrapper
 
 
 def option_name(field: str) -> str:
@@ -88,38 +114,80 @@ def config_options(
     generated = {p.name: i.name for i in infos if (p := _parameter(i)) is not None}
     params = [p for i in infos if (p := _parameter(i)) is not None]
 
+    def build(values: dict[str, Any]) -> Any:
+        from agentic_match.cli.context import settings
+
+        given = {generated[k]: v for k, v in values.items()}
+        given = {k: list(v) if isinstance(v, tuple) else v for k, v in given.items() if v is not None}
+        s = settings()
+        present = s.sections.get(section_name, {})
+        for key, value in (defaults() if defaults else {}).items():
+            if key not in given and not _has(present, key):
+                given[key] = value
+        config = section(s, section_name, cls, given)
+        if not as_overrides:
+            return config
+        nested: dict[str, Any] = {}
+        for key, value in given.items():
+            deep_set(nested, key.split("."), value)
+        return deep_merge(present, nested)
+
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        sig = inspect.signature(func)
-        hints = typing.get_type_hints(func, include_extras=True)
-        own = [
-            p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values() if p.name != param
-        ]
+        return with_parameters(func, param, params, build)
 
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from agentic_match.cli.context import settings
+    return decorate
 
-            given = {generated[k]: kwargs.pop(k) for k in list(kwargs) if k in generated}
-            given = {k: list(v) if isinstance(v, tuple) else v for k, v in given.items() if v is not None}
-            s = settings()
-            present = s.sections.get(section_name, {})
-            for key, value in (defaults() if defaults else {}).items():
-                if key not in given and not _has(present, key):
-                    given[key] = value
-            config = section(s, section_name, cls, given)
-            if as_overrides:
-                nested: dict[str, Any] = {}
-                for key, value in given.items():
-                    deep_set(nested, key.split("."), value)
-                kwargs[param] = deep_merge(s.sections.get(section_name, {}), nested)
-            else:
-                kwargs[param] = config
-            return func(*args, **kwargs)
 
-        del wrapper.__wrapped__  # typer must see the generated signature, not the original
-        wrapper.__signature__ = inspect.Signature([*own, *params])  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {p.name: p.annotation for p in [*own, *params]}
-        return wrapper
+_CORPUS_PARAMS = {
+    "data": (Optional[Path], typer.Option("--data", help="A folder in the benchmark layout (resumes, jobs, labels/).")),
+    "resumes": (Optional[Path], typer.Option("--resumes", help="Resumes file (JSONL / CSV), with --jobs, --labels.")),
+    "jobs": (Optional[Path], typer.Option("--jobs", help="Jobs file (JSONL / CSV).")),
+    "labels": (Optional[Path], typer.Option("--labels", help="Labels file (resume_id, job_id, label).")),
+}
+_DEMO = (bool, typer.Option("--demo", help="Use the packaged (made-up) demo corpus."))
+
+
+def load_cli_corpus(
+    data: Path | None, resumes: Path | None, jobs: Path | None, labels: Path | None, demo: bool = False
+) -> Any:
+    """A corpus from ``--data``, ``--resumes/--jobs/--labels`` or ``--demo`` (exactly one source)."""
+    from agentic_match.data import load_benchmark, load_corpus, load_demo
+    from agentic_match.errors import ConfigError
+
+    files = [resumes, jobs, labels]
+    if demo:
+        if data is not None or any(f is not None for f in files):
+            raise ConfigError("give --demo, or --data, or --resumes/--jobs/--labels, not several")
+        return load_demo()
+    if data is not None and any(f is not None for f in files):
+        raise ConfigError("give either --data DIR or --resumes/--jobs/--labels, not both")
+    if data is not None:
+        return load_benchmark(data)
+    if not all(f is not None for f in files):
+        raise ConfigError("give --data DIR, or all of --resumes FILE --jobs FILE --labels FILE")
+    return load_corpus(resumes, jobs, labels)
+
+
+def corpus_options(*, demo: bool = False, param: str = "corpus") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a command: ``--data`` or ``--resumes/--jobs/--labels`` (and ``--demo``) options,
+    the loaded corpus passed as ``param`` (errors name the file, line and field)."""
+    names = {**_CORPUS_PARAMS, **({"demo": _DEMO} if demo else {})}
+    extra = [
+        inspect.Parameter(
+            f"src__{n}",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=False if n == "demo" else None,
+            annotation=Annotated[tp, opt],
+        )
+        for n, (tp, opt) in names.items()
+    ]
+
+    def build(values: dict[str, Any]) -> Any:
+        src = {n: values.get(f"src__{n}") for n in names}
+        return load_cli_corpus(src["data"], src["resumes"], src["jobs"], src["labels"], bool(src.get("demo")))
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        return with_parameters(func, param, extra, build)
 
     return decorate
 
@@ -133,4 +201,4 @@ def _has(tree: Mapping[str, Any], dotted: str) -> bool:
     return True
 
 
-__all__ = ["config_options", "option_name", "param_name"]
+__all__ = ["config_options", "corpus_options", "load_cli_corpus", "option_name", "param_name"]

@@ -4,51 +4,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 
 from agentic_match.cli.context import settings
-from agentic_match.cli.options import config_options
+from agentic_match.cli.options import config_options, corpus_options
 from agentic_match.errors import ConfigError
 from agentic_match.retrieval.mining import MiningConfig
 from agentic_match.retrieval.training import ConFitConfig
 
 console = Console(stderr=True)
 
-DataOpt = Annotated[
-    Optional[Path],
-    typer.Option("--data", help="A folder in the benchmark layout (resumes.jsonl, jobs.jsonl, labels/...)."),
-]
-ResumesOpt = Annotated[
-    Optional[Path], typer.Option("--resumes", help="Resumes file (JSONL / CSV), with --jobs and --labels.")
-]
-JobsOpt = Annotated[Optional[Path], typer.Option("--jobs", help="Jobs file (JSONL / CSV).")]
-LabelsOpt = Annotated[Optional[Path], typer.Option("--labels", help="Labels file (resume_id, job_id, label).")]
-
-
-def _load_corpus(data: Path | None, resumes: Path | None, jobs: Path | None, labels: Path | None):
-    """A corpus from --data, or from --resumes/--jobs/--labels (never both)."""
-    from agentic_match.data import load_benchmark, load_corpus
-
-    files = [resumes, jobs, labels]
-    if data is not None and any(f is not None for f in files):
-        raise ConfigError("give either --data DIR or --resumes/--jobs/--labels, not both")
-    if data is not None:
-        return load_benchmark(data)
-    if not all(f is not None for f in files):
-        raise ConfigError("give --data DIR, or all of --resumes FILE --jobs FILE --labels FILE")
-    return load_corpus(resumes, jobs, labels)
-
 
 @config_options("train", ConFitConfig, exclude=("negatives",), defaults=lambda: {"encoder": settings().encoder})
+@corpus_options()
 def train(
     out: Annotated[Path, typer.Option("--out", help="Run folder: checkpoints and the final model/ (rerun to resume).")],
-    data: DataOpt = None,
-    resumes: ResumesOpt = None,
-    jobs: JobsOpt = None,
-    labels: LabelsOpt = None,
     negatives: Annotated[
         str,
         typer.Option(
@@ -56,13 +29,13 @@ def train(
         ),
     ] = "rejected",
     config: ConFitConfig | None = None,
+    corpus: Any = None,
 ) -> None:
     """Train a ConFit bi-encoder on accepted train labels (resumable: rerun the same command)."""
     from agentic_match.retrieval.mining import load_negatives
     from agentic_match.retrieval.training import train_confit
 
     assert config is not None  # built by config_options
-    corpus = _load_corpus(data, resumes, jobs, labels)
     mode = negatives if negatives in ("rejected", "none") else "rejected"
     negs = None
     if negatives not in ("rejected", "none"):
@@ -76,18 +49,16 @@ def train(
 
 
 @config_options("mine", MiningConfig)
+@corpus_options()
 def mine(
     out: Annotated[Path, typer.Option("--out", help="Negatives JSONL to write (atomically).")],
     encoder: Annotated[
         Optional[str], typer.Option(help="Encoder trained without hard negatives (folder or spec); RUM only.")
     ] = None,
-    data: DataOpt = None,
-    resumes: ResumesOpt = None,
-    jobs: JobsOpt = None,
-    labels: LabelsOpt = None,
     method: Annotated[str, typer.Option(help="'rum' (Runner-Up Mining) or 'bm25' (BM25 top-k).")] = "rum",
     top_k: Annotated[int, typer.Option(help="BM25 depth sampled from (bm25 only).")] = 10,
     config: MiningConfig | None = None,
+    corpus: Any = None,
 ) -> None:
     """Mine hard negatives for the accepted train pairs (RUM or BM25) into a JSONL file."""
     from agentic_match.retrieval.mining import (
@@ -106,7 +77,6 @@ def mine(
     if method == "rum" and not encoder:
         raise ConfigError("RUM needs --encoder (a model trained without hard negatives)")
     chosen = None if band == "auto" else parse_band(band)
-    corpus = _load_corpus(data, resumes, jobs, labels)
     if method == "bm25":
         negs = bm25_negatives(corpus, top_k=top_k, per_pair=per_pair, seed=seed)
     else:

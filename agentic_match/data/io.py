@@ -209,20 +209,20 @@ def load_labels(source: PathLike | Any, *, on_error: OnError = "raise", split: s
     The label must be a finite number: 1/0 for accepted/rejected or a graded relevance.
     A repeated ``(resume_id, job_id)`` pair is a problem (the first one is kept).
     """
-    check_on_error(on_error)
-    report = LoadReport()
-    name, items = read_labels(source, report, split)
-    finish(report, on_error, name)
-    return Loaded((x for _, x in items), report)
+    return _load_pairs(read_labels, source, on_error, split)
 
 
 def load_interactions(
     source: PathLike | Any, *, on_error: OnError = "raise", split: str | None = None
 ) -> Loaded[Interaction]:
     """Load ``{"resume_id", "job_id"}`` rows (JSONL, CSV, datasets); repeats are allowed."""
+    return _load_pairs(read_interactions, source, on_error, split)
+
+
+def _load_pairs(reader: Any, source: PathLike | Any, on_error: OnError, split: str | None) -> Loaded:
     check_on_error(on_error)
     report = LoadReport()
-    name, items = read_interactions(source, report, split)
+    name, items = reader(source, report, split)
     finish(report, on_error, name)
     return Loaded((x for _, x in items), report)
 

@@ -17,8 +17,7 @@ redaction, log filter), :mod:`.mitigation` (fairness loss, fair ConFit training)
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from agentic_match.lazy import lazy_exports
 
 _LAZY: dict[str, str] = {
     # metrics
@@ -62,11 +61,4 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'agentic_match.fairness' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-__all__ = sorted(_LAZY)
+__getattr__, __all__ = lazy_exports(__name__, _LAZY)

@@ -46,6 +46,13 @@ def _plt():
     return plt
 
 
+def _save(plt, fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot_shift_hist(result: AuditResult, path: Path) -> Path:
     """Histogram of ``z`` (score shift / the job's score spread)."""
     plt = _plt()
@@ -56,10 +63,7 @@ def plot_shift_hist(result: AuditResult, path: Path) -> Path:
     ax.set_xlabel("score shift / job's score std (z)")
     ax.set_ylabel("(job, resume) pairs")
     ax.set_title(f"Counterfactual score shifts ({result.n_changed} changed resumes)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_rank_scatter(result: AuditResult, path: Path, top: int = 50) -> Path:
@@ -79,10 +83,7 @@ def plot_rank_scatter(result: AuditResult, path: Path, top: int = 50) -> Path:
     ax.set_xlabel("rank of the original resume")
     ax.set_ylabel("rank of the counterfactual")
     ax.set_title(f"Rank changes (dashed: top {result.k})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_group_share(fair: RankingFairness, path: Path) -> Path:
@@ -103,10 +104,7 @@ def plot_group_share(fair: RankingFairness, path: Path) -> Path:
     ax.set_ylabel("% of documents")
     ax.set_title(f"Group share in the top {fair.k}")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_tradeoff(rows: Sequence[Mapping[str, Any]], path: Path, utility: str, fairness: str) -> Path:
@@ -124,10 +122,7 @@ def plot_tradeoff(rows: Sequence[Mapping[str, Any]], path: Path, utility: str, f
     ax.set_xlabel(fairness + " (lower is fairer)")
     ax.set_ylabel(utility)
     ax.set_title("Utility / fairness trade-off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def _fmt(v: Any) -> str:

@@ -241,13 +241,20 @@ class LLMClient:
         )
 
     # -- plain chat --------------------------------------------------------------------
-    def chat(self, messages: Messages, *, model: str | None = None, **sampling: Any) -> Completion:
-        """One chat completion (cached). Keyword args override the default sampling."""
+    def _request(
+        self, messages: Messages, model: str | None, sampling: dict[str, Any]
+    ) -> tuple[str, Messages, dict[str, Any], str, Completion | None]:
+        """``(model, messages, params, cache key, cached answer or None)`` of one request."""
         model = model or self.model
         messages = self._prepare(messages)
         params = self._params(sampling)
         key = self._key(model, messages, params)
-        if (hit := self._lookup(key)) is not None:
+        return model, messages, params, key, self._lookup(key)
+
+    def chat(self, messages: Messages, *, model: str | None = None, **sampling: Any) -> Completion:
+        """One chat completion (cached). Keyword args override the default sampling."""
+        model, messages, params, key, hit = self._request(messages, model, sampling)
+        if hit is not None:
             return hit
         try:
             wire = _on_the_wire(params, self.send_seed)
@@ -275,11 +282,8 @@ class LLMClient:
 
     async def achat(self, messages: Messages, *, model: str | None = None, **sampling: Any) -> Completion:
         """Async :meth:`chat`; at most ``max_concurrency`` requests are in flight."""
-        model = model or self.model
-        messages = self._prepare(messages)
-        params = self._params(sampling)
-        key = self._key(model, messages, params)
-        if (hit := self._lookup(key)) is not None:
+        model, messages, params, key, hit = self._request(messages, model, sampling)
+        if hit is not None:
             return hit
         sem, client = self._for_loop()
         async with sem:

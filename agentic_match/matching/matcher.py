@@ -379,18 +379,11 @@ class Matcher:
         return k
 
     # ------------------------------------------------------------------ all steps
-    def match(
-        self,
-        query: Document | str,
-        *,
-        kind: DocKind | None = None,
-        k: int | None = None,
-        augment: bool = True,
-        rerank: bool = False,
-        explain: bool = False,
-        on_event: EventSink | None = None,
-    ) -> MatchResult:
+    def match(self, query: Document | str, *, on_event: EventSink | None = None, **request: Any) -> MatchResult:
         """Rank candidates for ``query`` (a document, or a corpus id) and optionally explain them.
+
+        ``request`` holds :func:`start_match`'s keywords: ``kind``, ``k``, ``augment`` (default
+        true), ``rerank`` and ``explain`` (default false).
 
         The workflow's steps are the module-level functions below (:func:`start_match`,
         :func:`augment_query`, :func:`retrieve_candidates`, :func:`rerank_candidates`,
@@ -406,7 +399,7 @@ class Matcher:
         """
         emit = on_event or ignore
         t0 = time.perf_counter()
-        req = start_match(self, query, kind=kind, k=k, augment=augment, rerank=rerank, explain=explain)
+        req = start_match(self, query, **request)
         timings: dict[str, float] = {}
         t = time.perf_counter()
         used, aug = augment_query(self, req)

@@ -308,7 +308,7 @@ def step_retrain(ctx: StepContext) -> dict[str, Any]:
 
 def step_judge(ctx: StepContext) -> dict[str, Any]:
     """The local LLM judges pairs from the RUM model's top-k of train jobs, in both orders."""
-    from agentic_match.align.judge import candidate_pairs, judge_pairs
+    from agentic_match.align.judge import judge_pairs, sample_pairs
     from agentic_match.augment.batch import failures_path
     from agentic_match.retrieval.encoder import BiEncoder
 
@@ -317,19 +317,7 @@ def step_judge(ctx: StepContext) -> dict[str, Any]:
         return skipped("skip_judge is set: no preferences, no RankPO")
     corpus = ctx.corpus()
     encoder = BiEncoder.load(ctx.path(ctx.output("retrain", "model")), device=cfg.confit.device)
-    sampling = cfg.pairs
-    pairs = candidate_pairs(
-        encoder,
-        corpus,
-        split="train",
-        k=sampling.k,
-        pairs_per_query=sampling.pairs_per_query,
-        max_queries=sampling.max_queries,
-        max_doc_chars=cfg.judge.max_doc_chars,
-        seed=sampling.seed,
-    )
-    if sampling.max_pairs is not None:
-        pairs = pairs[: sampling.max_pairs]
+    pairs = sample_pairs(encoder, corpus, cfg.pairs, split="train", max_doc_chars=cfg.judge.max_doc_chars)
     llm = ctx.get_llm()
     ctx.say(f"judging {len(pairs)} pairs of {len({p.query_id for p in pairs})} train jobs (both orders)")
     seen = [0]

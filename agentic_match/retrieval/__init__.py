@@ -6,10 +6,8 @@ encoder pulls in torch); add a name to ``_LAZY`` to export it.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from agentic_match.evaluation.ranker import Ranker
+from agentic_match.lazy import lazy_exports
 from agentic_match.types import Run
 
 _LAZY: dict[str, str] = {
@@ -41,11 +39,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'agentic_match.retrieval' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__, _NAMES = lazy_exports(__name__, _LAZY)
 
 
-__all__ = ["Ranker", "Run", *_LAZY]
+__all__ = ["Ranker", "Run", *_NAMES]

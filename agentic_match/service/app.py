@@ -140,13 +140,13 @@ def create_app(
             raise HTTPException(status_code=400, detail="this service was started without a feedback store")
         return store
 
-    @app.post(
-        "/feedback",
-        response_model=FeedbackResponse,
-        responses=_ERRORS,
-        dependencies=[Depends(require_key)],
-        tags=["feedback"],
-    )
+    feedback_route: dict[str, Any] = {
+        "responses": _ERRORS,
+        "dependencies": [Depends(require_key)],
+        "tags": ["feedback"],
+    }
+
+    @app.post("/feedback", response_model=FeedbackResponse, **feedback_route)
     def feedback(req: FeedbackRequest) -> FeedbackResponse:
         """Store a recruiter's picks: each pick is preferred over each shown candidate not picked."""
         st = _store()
@@ -169,13 +169,7 @@ def create_app(
         update = learner.maybe_start() if learner is not None else None
         return FeedbackResponse(pairs_added=added, pairs_total=len(st), new_pairs=st.count_new(), update=update)
 
-    @app.get(
-        "/feedback/stats",
-        response_model=FeedbackStats,
-        responses=_ERRORS,
-        dependencies=[Depends(require_key)],
-        tags=["feedback"],
-    )
+    @app.get("/feedback/stats", response_model=FeedbackStats, **feedback_route)
     def feedback_stats() -> FeedbackStats:
         """How many pairs are stored, and how many a RankPO update has not used yet."""
         st = _store()

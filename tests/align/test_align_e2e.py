@@ -9,8 +9,8 @@ import pytest
 
 from agentic_match.align.judge import JudgeConfig, JudgePair
 from agentic_match.align.preferences import load_preferences
-from agentic_match.config import load_settings
-from agentic_match.llm import Completion, ManagedServer, client_for, request_count
+from agentic_match.llm import Completion, client_for, request_count
+from tests._served import managed_server
 
 pytestmark = pytest.mark.e2e
 
@@ -21,12 +21,8 @@ CHEF = "Head chef, 10 years running restaurant kitchens, menu design, food cost 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("am-cache")
-    settings = load_settings(overrides={"cache_dir": str(cache), "llm": {"max_concurrency": 4}})
-    server = ManagedServer(settings=settings)
-    info = server.start()
-    yield settings, info
-    server.stop()
+    for settings, _server, info in managed_server(tmp_path_factory, concurrency=4):
+        yield settings, info
 
 
 def test_judge_graph_on_a_real_model_and_cached_rerun(served, tmp_path):

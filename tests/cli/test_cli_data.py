@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 
 from agentic_match.cli import data
 from agentic_match.data import demo_dir
-
 from tests.data.test_data_io import jsonl
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from agentic_match.data import demo_dir, infer_kind, kind_from_name, validate_paths
-
 from tests.data.test_data_io import _mini_benchmark, jsonl
 
 

@@ -30,7 +30,6 @@ from agentic_match.evaluation import (
     write_run,
 )
 from agentic_match.evaluation.runs import top_k
-
 from tests._retrieval_toy import TOPICS
 
 # ----------------------------------------------------------------------------- metrics

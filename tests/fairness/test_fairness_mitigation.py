@@ -13,7 +13,6 @@ from agentic_match.fairness.mitigation import (
     batch_fairness_inputs,
     train_fair_confit,
 )
-
 from tests._retrieval_toy import toy_corpus
 
 

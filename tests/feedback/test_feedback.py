@@ -15,12 +15,12 @@ from langgraph.types import Command
 
 from agentic_match.align.trainer import RankPOConfig
 from agentic_match.errors import DataError
-from agentic_match.evaluation.tasks import RankingTask
 from agentic_match.feedback import FeedbackConfig, ModelRegistry, rankpo_update
 from agentic_match.feedback.store import FeedbackStore
 from graphs.batching import checkpointer_at
 from graphs.feedback import build_graph, inputs_for, parse_answer
-from tests._retrieval_toy import TOPICS, toy_corpus
+from tests._cli import run_cli
+from tests._retrieval_toy import toy_corpus, toy_rank_resume_task
 
 
 class FakeRanker:
@@ -170,14 +170,7 @@ def test_a_real_rankpo_update_from_recruiter_picks(tmp_path, corpus):
     """Picks on the toy corpus -> a tiny real RankPO run with MiniLM -> before/after on given qrels."""
     from agentic_match.retrieval.encoder import BiEncoder
 
-    tasks = [
-        RankingTask(
-            "rank_resume",
-            queries=list(corpus.jobs.values()),
-            candidates=list(corpus.resumes.values()),
-            qrels={f"j-{k}": {f"r-{k}": 1} for k, _, _ in TOPICS},
-        )
-    ]
+    tasks = [toy_rank_resume_task(corpus)]
     store = FeedbackStore(tmp_path / "store.sqlite", corpus=corpus)
     registry = ModelRegistry(tmp_path / "fb", "all-minilm-l6-v2")
     config = FeedbackConfig(
@@ -199,18 +192,11 @@ def test_a_real_rankpo_update_from_recruiter_picks(tmp_path, corpus):
 
 
 def test_cli_show_then_pick_in_separate_invocations(tmp_path, capsys, monkeypatch):
-    from agentic_match.cli import main
 
     monkeypatch.setenv("AGENTIC_MATCH_RUN_DIR", str(tmp_path))  # default folder and store go there
 
     def cli(argv):
-        try:
-            main(argv)
-            code = 0
-        except SystemExit as e:
-            code = int(e.code or 0)
-        cap = capsys.readouterr()
-        return code, " ".join((cap.out + cap.err).split())
+        return run_cli(argv, capsys)
 
     show = ["feedback", "show", "--demo", "--job", "demo-j-01", "-k", "3", "--session", "s-1", "--threshold", "1000"]
     code, text = cli(show)

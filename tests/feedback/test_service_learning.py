@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agentic_match.align.trainer import RankPOConfig
-from agentic_match.evaluation.tasks import RankingTask
 from agentic_match.feedback import FeedbackConfig, ModelRegistry
 from agentic_match.feedback.learner import FeedbackLearner, learner_for
 from agentic_match.feedback.store import FeedbackStore
@@ -18,7 +17,7 @@ from agentic_match.matching import MatchConfig, Matcher
 from agentic_match.retrieval.encoder import BiEncoder
 from agentic_match.service import create_app
 from tests._match_fakes import FakeLLM, small_corpus
-from tests._retrieval_toy import TOPICS, toy_corpus
+from tests._retrieval_toy import toy_corpus, toy_rank_resume_task
 
 KEY = "test-key-0123"
 H = {"X-API-Key": KEY}
@@ -111,14 +110,7 @@ def test_learning_needs_dev_qrels_to_judge_updates(tmp_path, encoder):
 def test_real_rankpo_update_from_api_picks(tmp_path):
     """Toy corpus behind the real app: picks -> a real RankPO run -> the matcher serves the new model."""
     corpus = toy_corpus()
-    tasks = [
-        RankingTask(
-            "rank_resume",
-            queries=list(corpus.jobs.values()),
-            candidates=list(corpus.resumes.values()),
-            qrels={f"j-{k}": {f"r-{k}": 1} for k, _, _ in TOPICS},
-        )
-    ]
+    tasks = [toy_rank_resume_task(corpus)]
     matcher = Matcher(BiEncoder.load("all-minilm-l6-v2"), corpus, config=MatchConfig()).prepare()
     base_fingerprint = matcher.encoder.fingerprint()
     store = FeedbackStore(tmp_path / "feedback.sqlite", corpus=corpus)

@@ -243,16 +243,7 @@ def test_cli_augment_clean_and_rerun_sends_nothing(tmp_path, corpus):
             "--set",
             f"run_dir={tmp_path / 'runs'}",
         ]
-        args = [
-            *base,
-            "augment",
-            "--jobs",
-            str(data / "jobs.jsonl"),
-            "--resumes",
-            str(data / "resumes.jsonl"),
-            "--labels",
-            str(data / "labels.jsonl"),
-        ]
+        args = [*base, *_augment_args(data)]
         r = CliRunner().invoke(app, args)
         assert r.exit_code == 0, r.output
         assert f"{len(corpus.jobs)} augmented, 0 failed" in r.output
@@ -269,6 +260,10 @@ def test_cli_augment_clean_and_rerun_sends_nothing(tmp_path, corpus):
         assert r.exit_code != 0 and "needs --jobs and --interactions" in str(r.exception)
 
 
+def _augment_args(data):
+    return ["augment", *(x for n in ("jobs", "resumes", "labels") for x in (f"--{n}", str(data / f"{n}.jsonl")))]
+
+
 def test_cli_same_command_finishes_after_server_failure(tmp_path, corpus):
     """`agentic-match augment` fails clearly when the server dies; rerun on a new server finishes.
 
@@ -283,13 +278,7 @@ def test_cli_same_command_finishes_after_server_failure(tmp_path, corpus):
     write_documents(data / "resumes.jsonl", corpus.resumes.values())
     write_labels(data / "labels.jsonl", corpus.labels)
     cmd = [
-        "augment",
-        "--jobs",
-        str(data / "jobs.jsonl"),
-        "--resumes",
-        str(data / "resumes.jsonl"),
-        "--labels",
-        str(data / "labels.jsonl"),
+        *_augment_args(data),
         "--run-id",
         "cli-kill",
         "--batch-size",

@@ -8,22 +8,11 @@ from langgraph.types import RetryPolicy
 from agentic_match.data import render
 from agentic_match.errors import LLMUnavailableError
 from agentic_match.matching import MatchConfig, Matcher, UnavailableError
-from agentic_match.retrieval.encoder import BiEncoder
 from graphs.batching import checkpointer_at
 from graphs.match import build_graph, inputs_for, run_match
-from tests._match_fakes import FakeLLM, small_corpus
+from tests._match_fakes import FakeLLM
 
 NO_RETRY = RetryPolicy(max_attempts=1, retry_on=LLMUnavailableError)
-
-
-@pytest.fixture(scope="module")
-def encoder():
-    return BiEncoder.load("all-minilm-l6-v2")
-
-
-@pytest.fixture(scope="module")
-def corpus():
-    return small_corpus()
 
 
 def test_graph_streams_partial_results_and_matches_the_matcher(encoder, corpus):

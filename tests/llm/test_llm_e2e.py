@@ -12,10 +12,10 @@ import time
 import pytest
 from pydantic import BaseModel, Field
 
-from agentic_match.config import load_settings
 from agentic_match.errors import LLMUnavailableError
 from agentic_match.llm import ManagedServer, client_for, request_count
 from agentic_match.llm.server import is_healthy
+from tests._served import managed_server
 
 pytestmark = pytest.mark.e2e
 
@@ -28,12 +28,7 @@ class Skills(BaseModel):
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("am-cache")
-    settings = load_settings(overrides={"cache_dir": str(cache), "llm": {"max_concurrency": 8}})
-    server = ManagedServer(settings=settings)
-    info = server.start()
-    yield settings, server, info
-    server.stop()
+    yield from managed_server(tmp_path_factory, concurrency=8)
 
 
 def test_server_is_local_and_needs_the_key(served):

@@ -12,19 +12,8 @@ import pytest
 from agentic_match.data import Document, render
 from agentic_match.errors import ConfigError
 from agentic_match.matching import MatchConfig, Matcher, QueryNotFoundError, UnavailableError
-from agentic_match.retrieval.encoder import BiEncoder
 from agentic_match.retrieval.index import IndexMismatchError, VectorIndex
-from tests._match_fakes import FABRICATED, FakeLLM, small_corpus
-
-
-@pytest.fixture(scope="module")
-def encoder():
-    return BiEncoder.load("all-minilm-l6-v2")
-
-
-@pytest.fixture(scope="module")
-def corpus():
-    return small_corpus()
+from tests._match_fakes import FABRICATED, FakeLLM
 
 
 class ReverseReranker:

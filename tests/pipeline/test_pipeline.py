@@ -113,7 +113,7 @@ def test_killed_at_each_step_the_rerun_resumes_there_with_the_same_results(tmp_p
 
 def _subprocess_run(tmp: Path, markers: Path, kill: str | None) -> subprocess.CompletedProcess:
     code = (
-        "import sys; from pathlib import Path; import tests.test_pipeline as t; "
+        "import sys; from pathlib import Path; import tests.pipeline.test_pipeline as t; "
         "t.run(Path(sys.argv[1]), Path(sys.argv[2]), kill=sys.argv[3] or None, how='exit')"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -196,15 +196,9 @@ def test_inputs_the_pipeline_cannot_finish_on_are_refused_up_front():
 
 
 def _cli(argv: list[str], capsys) -> tuple[int, str]:
-    from agentic_match.cli import main
+    from tests._cli import run_cli
 
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    cap = capsys.readouterr()
-    return code, " ".join((cap.out + cap.err).split())
+    return run_cli(argv, capsys)
 
 
 def test_cli_pipeline_run_and_status(tmp_path, monkeypatch, capsys):

@@ -8,7 +8,6 @@ from agentic_match.data.schema import Document
 from agentic_match.errors import ConfigError
 from agentic_match.retrieval import Ranker
 from agentic_match.retrieval.bm25 import BM25Config, BM25Ranker, bm25_top_k
-
 from tests._retrieval_toy import toy_corpus
 
 

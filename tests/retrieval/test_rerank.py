@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 
@@ -131,68 +130,30 @@ def test_llm_reranker_through_the_real_client(tmp_path):
 
     if "top_logprobs" not in Completion.__dataclass_fields__:
         pytest.skip("LLMClient does not return logprobs yet (Completion.top_logprobs)")
-    import http.server
-    import threading
+    from tests.fake_llm_server import FakeLLMServer
 
-    class H(http.server.BaseHTTPRequestHandler):
-        requests: list = []
-
-        def log_message(self, *a):
-            pass
-
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            H.requests.append(body)
-            lp = {
-                "content": [
-                    {
-                        "token": "Yes",
-                        "logprob": math.log(0.8),
-                        "bytes": None,
-                        "top_logprobs": [
-                            {"token": "Yes", "logprob": math.log(0.8), "bytes": None},
-                            {"token": "No", "logprob": math.log(0.2), "bytes": None},
-                        ],
-                    }
-                ]
-            }
-            payload = {
-                "id": "x",
-                "object": "chat.completion",
-                "created": 0,
-                "model": body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": "Yes"},
-                        "finish_reason": "length",
-                        "logprobs": lp,
-                    }
+    lp = {
+        "content": [
+            {
+                "token": "Yes",
+                "logprob": math.log(0.8),
+                "bytes": None,
+                "top_logprobs": [
+                    {"token": "Yes", "logprob": math.log(0.8), "bytes": None},
+                    {"token": "No", "logprob": math.log(0.2), "bytes": None},
                 ],
-                "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
             }
-            data = json.dumps(payload).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    try:
-        llm = LLMClient(
-            f"http://127.0.0.1:{srv.server_address[1]}/v1", None, "m", cache=GenerationCache(tmp_path / "c.sqlite")
-        )
+        ]
+    }
+    with FakeLLMServer() as server:
+        server.default = ("Yes", "length", lp)
+        llm = LLMClient(server.base_url, None, "m", cache=GenerationCache(tmp_path / "c.sqlite"))
         c = toy_corpus()
         rr = LLMReranker(llm, top_logprobs=2)
         assert rr.score([(c.jobs["j-nurse"], c.resumes["r-nurse"])]) == pytest.approx([0.8])
-        assert H.requests[0]["logprobs"] is True and H.requests[0]["top_logprobs"] == 2
+        assert server.requests[0]["logprobs"] is True and server.requests[0]["top_logprobs"] == 2
         assert rr.score([(c.jobs["j-nurse"], c.resumes["r-nurse"])]) == pytest.approx([0.8])  # from the cache
-        assert len(H.requests) == 1
-    finally:
-        srv.shutdown()
-        srv.server_close()
+        assert len(server.requests) == 1
 
 
 @pytest.mark.parametrize("loss", ["bce", "lambda"])
