@@ -85,6 +85,7 @@ def trl_args(kind: str, config: FinetuneConfig, output_dir: Path, *, gpu: bool, 
         "learning_rate": config.lr(kind),
         "num_train_epochs": config.epochs,
         "max_steps": config.max_steps,
+        # transformers >= 5 (pinned) reads a warmup_steps below 1 as a share of all steps.
         "warmup_steps": config.warmup_ratio,
         "logging_steps": config.logging_steps,
         "save_strategy": "steps",

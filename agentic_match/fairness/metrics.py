@@ -1,8 +1,8 @@
 r"""Group-fairness metrics of decisions and of rankings.
 
 Decisions (a classifier's accept / reject, or "is in the top k" of a ranking) are scored with
-fairlearn when it is installed (``pip install fairlearn``) and with the same formulas in
-numpy otherwise; the tests check that both agree. With groups :math:`g`, predictions
+fairlearn (a dependency); ``use_fairlearn=False`` computes the same formulas directly in
+numpy, the reference the tests check fairlearn's numbers against. With groups :math:`g`, predictions
 :math:`\hat y` and labels :math:`y`:
 
 * demographic parity difference: :math:`\max_g P(\hat y = 1 \mid g) - \min_g P(\hat y = 1 \mid g)`;
@@ -29,14 +29,6 @@ import numpy as np
 from agentic_match.types import Run
 
 Groups = Mapping[str, Hashable]
-
-
-def _fairlearn_available() -> bool:
-    try:
-        import fairlearn.metrics  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _arrays(*xs: Sequence) -> list[np.ndarray]:
@@ -112,11 +104,9 @@ def equalized_odds_difference(
 
 
 def _use_fl(flag: bool | None) -> bool:
-    if flag is None:
-        return _fairlearn_available()
-    if flag and not _fairlearn_available():
-        raise ImportError("fairlearn is not installed: pip install fairlearn")
-    return flag
+    # fairlearn is a dependency: it computes the metrics unless a caller asks for the
+    # direct numpy formulas (kept as the reference the tests check fairlearn against).
+    return True if flag is None else flag
 
 
 @dataclass
