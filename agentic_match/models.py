@@ -165,6 +165,35 @@ def resolve_generator(spec: str = DEFAULT_GENERATOR, cache_dir: Path | None = No
     return dequantize_gguf(gguf, Path(cache_dir))
 
 
+def special_tokens(folder: Path) -> list[str]:
+    """Every special and added token of a model folder's tokenizer (read from its JSON files).
+
+    These are the strings that a document must never bring into a prompt as they are: the
+    model would read them as control tokens (a new turn, a tool call), not as text.
+    """
+    import json
+
+    found: set[str] = set()
+    cfg = folder / "tokenizer_config.json"
+    if cfg.is_file():
+        data = json.loads(cfg.read_text(encoding="utf-8"))
+        for tok in (data.get("added_tokens_decoder") or {}).values():
+            if isinstance(tok, dict) and tok.get("content"):
+                found.add(tok["content"])
+        for key, value in data.items():
+            if key.endswith("_token") and isinstance(value, str):
+                found.add(value)
+            elif key.endswith("_token") and isinstance(value, dict) and value.get("content"):
+                found.add(value["content"])
+        for tok in data.get("additional_special_tokens") or []:
+            found.add(tok if isinstance(tok, str) else tok.get("content", ""))
+    tok_json = folder / "tokenizer.json"
+    if tok_json.is_file():
+        data = json.loads(tok_json.read_text(encoding="utf-8"))
+        found.update(t.get("content", "") for t in data.get("added_tokens") or [])
+    return sorted(t for t in found if t)
+
+
 def resolve_encoder(spec: str = DEFAULT_ENCODER) -> Path:
     """A local sentence-transformers (or plain HF encoder) folder for an encoder spec."""
     path = locate(spec)

@@ -23,6 +23,7 @@ context for Python callers (:class:`BoundGraph`).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,7 +49,7 @@ from agentic_match.errors import (
     Problem,
 )
 from agentic_match.events import BatchEvent, StartEvent
-from agentic_match.files import digest
+from agentic_match.files import PRIVATE_FILE_MODE, digest, private_dir
 
 DEFAULT_RETRY = RetryPolicy(max_attempts=3, initial_interval=2.0, backoff_factor=2.0, retry_on=LLMUnavailableError)
 """Node retry policy: only a server that could not answer is retried (bad input is not)."""
@@ -145,8 +146,9 @@ def output_path_for(input_path: str | Path, tag: str) -> Path:
 def open_checkpointer(path: str | Path) -> SqliteSaver:
     """A SQLite checkpointer in ``path`` (created with its folder); one file holds many runs."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(p.parent)  # checkpoints hold the documents of a run: owner only
     conn = sqlite3.connect(str(p), check_same_thread=False, timeout=60)
+    os.chmod(p, PRIVATE_FILE_MODE)
     return SqliteSaver(conn)
 
 

@@ -51,7 +51,7 @@ from agentic_match.errors import ConfigError, DataError, Problem
 from agentic_match.evaluation.ranker import Ranker
 from agentic_match.events import FeedbackEvent
 from agentic_match.feedback import FeedbackConfig, ModelRegistry, rankpo_update
-from agentic_match.files import read_json, write_json
+from agentic_match.files import private_dir, read_json, write_json
 from graphs.batching import BoundGraph
 
 MANIFEST_FILE = "feedback.json"
@@ -337,7 +337,7 @@ def open_feedback(
         manifest["store"] = str(Path(store_path).resolve())
     cfg = FeedbackConfig.from_dict(manifest["config"])
     if write:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         write_json(path, manifest)
     corpus = load_data(manifest["data"])
     open_store = lambda: FeedbackStore(manifest["store"], corpus=corpus)  # noqa: E731

@@ -49,6 +49,7 @@ from langgraph.types import RetryPolicy
 from agentic_match.data.schema import Corpus
 from agentic_match.errors import ConfigError, DataError, Problem
 from agentic_match.events import StepEvent
+from agentic_match.files import private_dir
 from agentic_match.pipeline import (
     CHECKPOINT_FILE,
     DEFAULT_STEPS,
@@ -187,7 +188,7 @@ def prepare(state: PipelineState, runtime: Runtime[PipelineContext]) -> dict:
     check_inputs(corpus, config)
     fp = ctx.memo[f"fp:{state['data']}"]
     run_dir = Path(state["run_dir"])
-    run_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(run_dir)
     write_json(
         run_dir / MANIFEST_FILE,
         {
@@ -299,7 +300,7 @@ def run_pipeline(
     from graphs.batching import checkpointer_at, run_graph
 
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(run_dir)
     lock = FileLock(str(run_dir / ".lock"))
     try:
         lock.acquire(timeout=0)

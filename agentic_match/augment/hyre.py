@@ -90,6 +90,7 @@ def few_shot_answers(
 def _few_shot(
     system: str,
     turn: str,
+    example: str,
     field: str,
     label: str,
     answer_label: str,
@@ -98,22 +99,21 @@ def _few_shot(
     config: HyReConfig,
     render_config: RenderConfig,
 ) -> list[dict[str, str]]:
-    # Few-shot as earlier chat turns, not as documents inside one message: small models
-    # (0.5B) shown an example pair inside one prompt mostly echo the target post back.
-    # Example answers are untrusted documents too, so they stay fenced; the model's copy
-    # of the fence is removed from its answer (prompts.unfence).
+    # The examples are untrusted documents too: fenced data in the user's turn, never an
+    # assistant turn (text put in the model's own mouth is what it trusts most). The model's
+    # copy of a fence is removed from its answer (prompts.unfence).
     ex_cfg = _example_render_config(config, render_config)
     doc_cfg = RenderConfig(**{**render_config.__dict__, "max_total_chars": config.job_chars})
-    messages = [{"role": "system", "content": prompts.render(system)}]
-    for given, answer in shots:
-        messages.append(
-            {"role": "user", "content": prompts.render(turn, **{field: prompts.fence(render(given, ex_cfg), label)})}
+    parts = [
+        prompts.render(
+            example,
+            given=prompts.fence(render(given, ex_cfg), label),
+            answer=prompts.fence(render(answer, ex_cfg), answer_label),
         )
-        messages.append({"role": "assistant", "content": prompts.fence(render(answer, ex_cfg), answer_label)})
-    messages.append(
-        {"role": "user", "content": prompts.render(turn, **{field: prompts.fence(render(target, doc_cfg), label)})}
-    )
-    return messages
+        for given, answer in shots
+    ]
+    parts.append(prompts.render(turn, **{field: prompts.fence(render(target, doc_cfg), label)}))
+    return [{"role": "system", "content": prompts.render(system)}, {"role": "user", "content": "\n".join(parts)}]
 
 
 def hyre_messages(
@@ -123,8 +123,11 @@ def hyre_messages(
     render_config: RenderConfig = RenderConfig(),
 ) -> list[dict[str, str]]:
     """Chat messages asking for a hypothetical reference resume for ``job``: the
-    instructions as the system message, each few-shot pair as a (job, resume) exchange."""
-    return _few_shot("hyre", "hyre_turn", "job", "job post", "resume", examples, job, config, render_config)
+    instructions as the system message; the few-shot pairs and the job as fenced data in
+    the user's turn."""
+    return _few_shot(
+        "hyre", "hyre_turn", "hyre_example", "job", "job post", "resume", examples, job, config, render_config
+    )
 
 
 def reverse_messages(
@@ -136,7 +139,16 @@ def reverse_messages(
     """Chat messages asking for a hypothetical job post that suits ``resume`` (reverse HyRe)."""
     shots = [(r, j) for j, r in examples]
     return _few_shot(
-        "hyre_reverse", "hyre_reverse_turn", "resume", "resume", "job post", shots, resume, config, render_config
+        "hyre_reverse",
+        "hyre_reverse_turn",
+        "hyre_reverse_example",
+        "resume",
+        "resume",
+        "job post",
+        shots,
+        resume,
+        config,
+        render_config,
     )
 
 

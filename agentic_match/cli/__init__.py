@@ -47,15 +47,20 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as e:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
+    except Exception as e:  # usage errors arrive here in non-standalone mode
+        if not _is_click_error(e, "ClickException", "Abort"):
+            raise
+        if _is_click_error(e, "Abort"):
             sys.exit(1)
-        raise
+        e.show()  # type: ignore[attr-defined]
+        # click's own code (2 for usage errors: a bad or missing option, an unknown command).
+        sys.exit(int(getattr(e, "exit_code", 2) or 2))
+
+
+def _is_click_error(e: BaseException, *names: str) -> bool:
+    """Whether ``e`` is one of click's exception classes, from click itself or from the copy
+    that typer vendors (``typer._click``), which raises its own classes of the same names."""
+    return any(c.__name__ in names and c.__module__.split(".")[-1] == "exceptions" for c in type(e).__mro__)
 
 
 __all__ = ["app", "main"]

@@ -127,25 +127,32 @@ def _csv_rows(path: Path, report: LoadReport, max_line_bytes: int) -> Iterator[t
             report.add(src, 1, None, f"duplicate column name(s): {', '.join(dupes)}")
             return
         prev = reader.line_num
-        try:
-            for rec in reader:
-                start, end = prev + 1, reader.line_num
-                prev = end
-                if not rec or all(not c.strip() for c in rec):
-                    continue
+        while True:
+            # One bad record (a stray \r in an unquoted cell, a field over the size limit) is
+            # one counted, reported row: the reader resumes at the next record.
+            try:
+                rec = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as e:
                 report.rows[src] = report.rows.get(src, 0) + 1
-                bad = [(n, bad_lines[n]) for n in range(start, end + 1) if n in bad_lines]
-                if bad:
-                    for n, msg in bad:
-                        report.add(src, n, None, msg)
-                    continue
-                if len(rec) != len(header):
-                    report.add(src, start, None, f"expected {len(header)} columns, found {len(rec)}")
-                    continue
-                yield start, dict(zip(header, rec, strict=True))
-        except csv.Error as e:
+                report.add(src, reader.line_num, None, f"malformed CSV record: {e}")
+                prev = reader.line_num
+                continue
+            start, end = prev + 1, reader.line_num
+            prev = end
+            if not rec or all(not c.strip() for c in rec):
+                continue
             report.rows[src] = report.rows.get(src, 0) + 1
-            report.add(src, reader.line_num, None, f"malformed CSV: {e}")
+            bad = [(n, bad_lines[n]) for n in range(start, end + 1) if n in bad_lines]
+            if bad:
+                for n, msg in bad:
+                    report.add(src, n, None, msg)
+                continue
+            if len(rec) != len(header):
+                report.add(src, start, None, f"expected {len(header)} columns, found {len(rec)}")
+                continue
+            yield start, dict(zip(header, rec, strict=True))
     finally:
         csv.field_size_limit(old_limit)
 

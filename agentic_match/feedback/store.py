@@ -26,6 +26,8 @@ recruiter (a retried request) is stored once. Watermarks are named, so more than
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,6 +39,7 @@ from agentic_match.align.preferences import preference_record, write_preferences
 from agentic_match.data.render import RenderConfig, render
 from agentic_match.data.schema import Corpus, DocKind
 from agentic_match.errors import DataError, Problem
+from agentic_match.files import PRIVATE_FILE_MODE
 
 TextLookup = Callable[[DocKind, str], "str | None"]
 """``(kind, id) -> text`` (``None`` when the id is unknown)."""
@@ -44,7 +47,14 @@ TextLookup = Callable[[DocKind, str], "str | None"]
 SOURCE = "recruiter"
 DEFAULT_CONSUMER = "rankpo"
 
+MAX_PAIRS_PER_EVENT = 500
+"""One feedback event stores at most this many pairs (picked x shown-but-not-picked)."""
+
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS texts (
+    digest TEXT PRIMARY KEY,
+    text TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pairs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at REAL NOT NULL,
@@ -52,9 +62,9 @@ CREATE TABLE IF NOT EXISTS pairs (
     query_id TEXT NOT NULL,
     passage1_id TEXT NOT NULL,
     passage2_id TEXT NOT NULL,
-    query TEXT NOT NULL,
-    passage1 TEXT NOT NULL,
-    passage2 TEXT NOT NULL,
+    query_digest TEXT NOT NULL REFERENCES texts (digest),
+    passage1_digest TEXT NOT NULL REFERENCES texts (digest),
+    passage2_digest TEXT NOT NULL REFERENCES texts (digest),
     preferred TEXT NOT NULL CHECK (preferred IN ('A', 'B')),
     reason TEXT NOT NULL DEFAULT '',
     source TEXT NOT NULL,
@@ -67,6 +77,15 @@ CREATE TABLE IF NOT EXISTS watermarks (
     updated_at REAL NOT NULL
 );
 """
+_PAIRS = (
+    "SELECT p.*, q.text AS query, a.text AS passage1, b.text AS passage2 FROM pairs p"
+    " JOIN texts q ON q.digest = p.query_digest JOIN texts a ON a.digest = p.passage1_digest"
+    " JOIN texts b ON b.digest = p.passage2_digest"
+)
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def corpus_lookup(corpus: Corpus, config: RenderConfig = RenderConfig()) -> TextLookup:
@@ -104,7 +123,11 @@ class FeedbackStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lookup = lookup or (corpus_lookup(corpus, render_config) if corpus is not None else None)
         with self._connect() as db:
+            _migrate_v1(db)
             db.executescript(_SCHEMA)
+        # Resume texts and recruiter notes: readable by the owner only (the -wal/-shm files
+        # SQLite creates beside it inherit the mode).
+        os.chmod(self.path, PRIVATE_FILE_MODE)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -118,9 +141,11 @@ class FeedbackStore:
             db.close()
 
     def _text(self, kind: DocKind, doc_id: str, texts: Mapping[str, str] | None, field: str) -> str:
-        text = (texts or {}).get(doc_id)
-        if text is None and self._lookup is not None:
-            text = self._lookup(kind, doc_id)
+        # A document the corpus knows keeps the corpus's text: ``texts`` only supplies the
+        # text of ids the corpus does not know (an ad hoc query), never replaces a document.
+        text = self._lookup(kind, doc_id) if self._lookup is not None else None
+        if text is None:
+            text = (texts or {}).get(doc_id)
         if text is None or not str(text).strip():
             raise DataError(Problem(str(self.path), None, field, f"no text for {kind} id {doc_id!r}"))
         return str(text)
@@ -144,12 +169,14 @@ class FeedbackStore:
             picked_ids: The ones picked; each must be among ``shown_ids``.
             recruiter: Who picked (pairs are unique per recruiter; ``None`` is anonymous).
             query_kind: ``"job"`` (resumes were shown) or ``"resume"`` (jobs were shown).
-            texts: ``{id: text}`` for the query and candidates, overriding the corpus.
+            texts: ``{id: text}`` of ids the corpus does not know (an ad hoc query); a
+                document of the corpus always keeps its own text.
             reason: Stored with every pair (e.g. the recruiter's note).
 
         Raises:
-            DataError: a picked id was not shown, ids repeat, or a text is unknown. Nothing
-                is stored then.
+            DataError: a picked id was not shown, ids repeat, a text is unknown, or the
+                event would store more than ``MAX_PAIRS_PER_EVENT`` pairs. Nothing is
+                stored then.
         """
         if query_kind not in ("job", "resume"):
             raise DataError(
@@ -172,6 +199,16 @@ class FeedbackStore:
         rejected = [s for s in shown if s not in set(picked)]
         if not picked or not rejected:
             return 0  # nothing picked, or everything picked: no preference to learn
+        if len(picked) * len(rejected) > MAX_PAIRS_PER_EVENT:
+            raise DataError(
+                Problem(
+                    str(self.path),
+                    None,
+                    "picked_ids",
+                    f"{len(picked)} picks x {len(rejected)} others = {len(picked) * len(rejected)} pairs; "
+                    f"one event stores at most {MAX_PAIRS_PER_EVENT}",
+                )
+            )
         cand_kind: DocKind = "resume" if query_kind == "job" else "job"
         query = self._text(query_kind, str(job_id), texts, "job_id")
         cand = {i: self._text(cand_kind, i, texts, "shown_ids") for i in [*picked, *rejected]}
@@ -183,13 +220,15 @@ class FeedbackStore:
                     str(job_id), c, r, query, cand[c], cand[r], "A", reason=reason, query_kind=query_kind
                 )
                 rows.append((now, rec, recruiter or ""))
+        texts_by_digest = {_text_digest(t): t for t in [query, *cand.values()]}
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
+                db.executemany("INSERT OR IGNORE INTO texts (digest, text) VALUES (?, ?)", texts_by_digest.items())
                 before = db.total_changes
                 db.executemany(
-                    "INSERT OR IGNORE INTO pairs (created_at, query_kind, query_id, passage1_id, passage2_id, query,"
-                    " passage1, passage2, preferred, reason, source, recruiter)"
+                    "INSERT OR IGNORE INTO pairs (created_at, query_kind, query_id, passage1_id, passage2_id,"
+                    " query_digest, passage1_digest, passage2_digest, preferred, reason, source, recruiter)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
@@ -198,9 +237,9 @@ class FeedbackStore:
                             r["query_id"],
                             r["passage1_id"],
                             r["passage2_id"],
-                            r["query"],
-                            r["passage1"],
-                            r["passage2"],
+                            _text_digest(r["query"]),
+                            _text_digest(r["passage1"]),
+                            _text_digest(r["passage2"]),
                             r["preferred"],
                             r["reason"],
                             SOURCE,
@@ -222,7 +261,7 @@ class FeedbackStore:
         Each is a :func:`preference_record` dict plus ``seq``, ``source``, ``recruiter`` and
         ``created_at`` (Unix seconds).
         """
-        sql = "SELECT * FROM pairs WHERE seq > ? ORDER BY seq"
+        sql = _PAIRS + " WHERE p.seq > ? ORDER BY p.seq"
         args: list[Any] = [since or 0]
         if limit is not None:
             sql += " LIMIT ?"
@@ -289,6 +328,39 @@ class FeedbackStore:
         return write_preferences(path, records)
 
 
+def _migrate_v1(db: sqlite3.Connection) -> None:
+    """A store written before texts were kept once (text columns in ``pairs``): convert it."""
+    cols = {r[1] for r in db.execute("PRAGMA table_info(pairs)").fetchall()}
+    if "query" not in cols:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("ALTER TABLE pairs RENAME TO pairs_v1")
+        # Statement by statement: executescript would commit the open transaction first.
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        old = db.execute("SELECT * FROM pairs_v1 ORDER BY seq").fetchall()
+        for r in old:
+            for t in (r["query"], r["passage1"], r["passage2"]):
+                db.execute("INSERT OR IGNORE INTO texts (digest, text) VALUES (?, ?)", (_text_digest(t), t))
+            db.execute(
+                "INSERT INTO pairs (seq, created_at, query_kind, query_id, passage1_id, passage2_id, query_digest,"
+                " passage1_digest, passage2_digest, preferred, reason, source, recruiter)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    r["seq"], r["created_at"], r["query_kind"], r["query_id"], r["passage1_id"], r["passage2_id"],
+                    _text_digest(r["query"]), _text_digest(r["passage1"]), _text_digest(r["passage2"]),
+                    r["preferred"], r["reason"], r["source"], r["recruiter"],
+                ),
+            )  # fmt: skip
+        db.execute("DROP TABLE pairs_v1")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
 def _record(row: sqlite3.Row) -> dict[str, Any]:
     rec = preference_record(
         row["query_id"],
@@ -305,4 +377,4 @@ def _record(row: sqlite3.Row) -> dict[str, Any]:
     return rec
 
 
-__all__ = ["DEFAULT_CONSUMER", "FeedbackStore", "TextLookup", "corpus_lookup"]
+__all__ = ["DEFAULT_CONSUMER", "MAX_PAIRS_PER_EVENT", "FeedbackStore", "TextLookup", "corpus_lookup"]

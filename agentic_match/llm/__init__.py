@@ -21,9 +21,23 @@ def _redactor(settings: Settings) -> Callable[[str], str] | None:
     return partial(redact, names=tuple(settings.privacy.redact_names))
 
 
+def _defuser(settings: Settings) -> Callable[[str], str] | None:
+    """Defuses the generator's special tokens, when its tokenizer is available locally."""
+    import prompts
+    from agentic_match.errors import AgenticMatchError
+    from agentic_match.models import resolve_generator, special_tokens
+
+    try:
+        folder = resolve_generator(settings.llm.model, settings.models_dir)
+    except (AgenticMatchError, OSError, ValueError):
+        return None  # an external server's model: the fence's generic patterns still apply
+    return prompts.token_defuser(special_tokens(folder))
+
+
 def client_for(settings: Settings, info: ServerInfo | None = None, *, model: str | None = None) -> LLMClient:
     """An :class:`LLMClient` for a managed server (``info``) or the configured ``base_url``."""
     llm = settings.llm
+    defuse = _defuser(settings)
     sampling = SamplingParams(max_tokens=llm.max_tokens, temperature=llm.temperature, seed=llm.seed)
     cache = GenerationCache(settings.generation_cache_path)
     redact = _redactor(settings)
@@ -51,6 +65,7 @@ def client_for(settings: Settings, info: ServerInfo | None = None, *, model: str
             log_path=info.log_path,
             redact=redact,
             send_seed=llm.send_seed if llm.send_seed is not None else gpu_available(),
+            defuse=defuse,
         )
     if not llm.base_url:
         raise ValueError("client_for needs a running server (info) or settings.llm.base_url")
@@ -65,6 +80,7 @@ def client_for(settings: Settings, info: ServerInfo | None = None, *, model: str
         sampling=sampling,
         redact=redact,
         send_seed=llm.send_seed if llm.send_seed is not None else True,
+        defuse=defuse,
     )
 
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from agentic_match.files import PRIVATE_FILE_MODE, private_dir
 
 
 def cache_key(model: str, messages: list[dict], params: dict[str, Any]) -> str:
@@ -27,9 +30,10 @@ class GenerationCache:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)  # generations quote resumes: owner only
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=60)
+        os.chmod(self.path, PRIVATE_FILE_MODE)
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(

@@ -117,6 +117,8 @@ class LLMClient:
         max_retries: Retries with exponential backoff on connection errors, timeouts, 408/409/429/5xx.
         sampling: Default sampling parameters.
         log_path: Server log to point at when the server is unreachable.
+        defuse: Applied to every message first: defuses the served model's special tokens
+            (:func:`prompts.token_defuser`), so no document can bring one into a prompt.
         redact: Applied to every message's content before it is sent or cached (e-mails,
             phone numbers, URLs and names out of prompts and the cache); None: sent as is.
         send_seed: Send the sampling seed with sampled requests. Off for vLLM on CPU, which
@@ -140,8 +142,10 @@ class LLMClient:
         log_path: str | None = None,
         redact: Callable[[str], str] | None = None,
         send_seed: bool = True,
+        defuse: Callable[[str], str] | None = None,
     ):
         self.send_seed = send_seed
+        self.defuse = defuse
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.cache = cache
@@ -167,11 +171,16 @@ class LLMClient:
         return p
 
     def _prepare(self, messages: Messages) -> Messages:
-        if self.redact is None:
+        steps = [f for f in (self.defuse, self.redact) if f is not None]
+        if not steps:
             return messages
-        return [
-            {**m, "content": self.redact(m["content"])} if isinstance(m.get("content"), str) else m for m in messages
-        ]
+
+        def clean(text: str) -> str:
+            for f in steps:
+                text = f(text)
+            return text
+
+        return [{**m, "content": clean(m["content"])} if isinstance(m.get("content"), str) else m for m in messages]
 
     def _key(self, model: str, messages: Messages, params: dict[str, Any]) -> str:
         ns = self.model_namespaces.get(model) or (self.cache_namespace if model == self.model else model)

@@ -25,7 +25,7 @@ import httpx
 
 from agentic_match.config import Settings, load_settings
 from agentic_match.errors import AdapterError, AgenticMatchError, LLMUnavailableError
-from agentic_match.files import private_dir, write_json
+from agentic_match.files import PRIVATE_FILE_MODE, private_dir, write_json
 from agentic_match.models import adapter_base_problem, model_fingerprint, resolve_generator
 
 # vLLM accepts only these values for --max-lora-rank (vllm.config.lora.MaxLoRARanks).
@@ -165,10 +165,9 @@ class ManagedServer:
         cfg = self.settings.server
         host = cfg.host
         port = cfg.port or free_port(host)
-        # Hex: a urlsafe token may start with "-", which vLLM's argparse reads as a flag.
         key = secrets.token_hex(24)
-        logs = self.settings.cache_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
+        # Logs may quote prompts (resume text): owner-only folder and files.
+        logs = private_dir(self.settings.cache_dir / "logs")
         log_path = logs / f"vllm-{self.served_name}-{port}.log"
         cmd = [
             sys.executable,
@@ -182,7 +181,6 @@ class ManagedServer:
             host,
             "--port",
             str(port),
-            f"--api-key={key}",
             "--max-model-len",
             str(cfg.max_model_len),
             "--seed",
@@ -192,6 +190,8 @@ class ManagedServer:
         env.update(
             {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1", "DO_NOT_TRACK": "1"}
         )
+        # The key reaches vLLM through its environment, never its command line (``ps`` shows argv).
+        env["VLLM_API_KEY"] = key
         if gpu_available():
             cmd += ["--gpu-memory-utilization", str(cfg.gpu_memory_utilization)]
         else:
@@ -204,7 +204,9 @@ class ManagedServer:
             # (POST /v1/load_lora_adapter); the server is on loopback behind its API key.
             env.setdefault("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True")
         cmd += list(cfg.extra_args)
-        self._log_file = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE_MODE)
+        os.chmod(log_path, PRIVATE_FILE_MODE)  # an older log may have had another mode
+        self._log_file = os.fdopen(fd, "ab")  # closed in stop()
         self._trap_sigterm()
         self._proc = subprocess.Popen(
             cmd,

@@ -465,11 +465,11 @@ class VectorIndex:
                     f"index at {folder} was built with {what} fingerprint {stored!r}, but the current "
                     f"{what} fingerprint is {expected!r}; rebuild the index with the current {what}"
                 )
-        config = IndexConfig(**meta["config"])
+        config, dim = _config_of(folder, meta)
         if use_gpu is not None:
             config = dataclasses.replace(config, use_gpu=use_gpu)
         self = cls(
-            meta["dim"],
+            dim,
             config,
             encoder_fingerprint=meta.get("encoder_fingerprint"),
             render_fingerprint=meta.get("render_fingerprint"),
@@ -489,6 +489,24 @@ class VectorIndex:
             self._maybe_to_gpu()
             self._apply_search_params()
         return self
+
+
+def _config_of(folder: Path, meta: dict[str, Any]) -> tuple[IndexConfig, int]:
+    """The index settings and dimension of ``meta.json``; one written by another version
+    (unknown or missing keys) is a clear "rebuild it", never a traceback."""
+    saved, dim = meta.get("config"), meta.get("dim")
+    known = {f.name for f in dataclasses.fields(IndexConfig)}
+    problem = None
+    if not isinstance(saved, dict) or not isinstance(dim, int):
+        problem = "its meta.json lacks the index settings or the dimension"
+    elif set(saved) - known:
+        problem = f"its meta.json names settings this version does not know ({', '.join(sorted(set(saved) - known))})"
+    if problem is None:
+        try:
+            return IndexConfig(**saved), dim  # type: ignore[arg-type]
+        except (TypeError, ValueError, AgenticMatchError) as e:
+            problem = f"its settings are invalid here ({e})"
+    raise VectorIndexError(f"index at {folder} was saved by another version: {problem}; rebuild it (index build)")
 
 
 def build_document_index(

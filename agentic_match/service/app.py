@@ -23,6 +23,7 @@ import secrets
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Security
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
@@ -31,6 +32,7 @@ from agentic_match.errors import AgenticMatchError, LLMUnavailableError
 from agentic_match.feedback.learner import FeedbackLearner
 from agentic_match.feedback.store import FeedbackStore
 from agentic_match.matching import Matcher, MatchResult, QueryNotFoundError
+from agentic_match.service.guard import MAX_BODY_BYTES, RequestGuard
 from agentic_match.service.models import (
     ErrorBody,
     FeedbackRequest,
@@ -64,6 +66,7 @@ def create_app(
     *,
     title: str = "agentic-match",
     learner: FeedbackLearner | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """The HTTP API over ``matcher`` and the feedback ``store`` (``None``: feedback disabled).
 
@@ -74,6 +77,7 @@ def create_app(
         title: The OpenAPI title.
         learner: Starts RankPO updates from the stored picks and switches the matcher's
             encoder (``None``: picks are only stored).
+        max_body_bytes: Larger request bodies are refused (413) without being read.
     """
     if learner is not None and learner.store is not store:
         raise ValueError("the learner must read the store the API writes to")
@@ -104,6 +108,19 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+
+    # The key and the body size are checked before the body is read (see guard.py); the
+    # route dependency below keeps the key requirement visible in the OpenAPI schema.
+    app.add_middleware(RequestGuard, api_key=api_key, max_body_bytes=max_body_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # The field and the reason only: echoing the input back could echo text that cannot
+        # be encoded (a lone surrogate), or a large body.
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+        ]
+        return JSONResponse(status_code=422, content={"detail": detail})
 
     @app.exception_handler(AgenticMatchError)
     async def _known_error(request: Request, exc: AgenticMatchError) -> JSONResponse:
@@ -151,7 +168,15 @@ def create_app(
         """Store a recruiter's picks: each pick is preferred over each shown candidate not picked."""
         st = _store()
         texts = None
-        if req.query_id not in (matcher.corpus.jobs if req.kind == "job" else matcher.corpus.resumes):
+        corpus = matcher.corpus
+        names_a_document = req.query_id in corpus.jobs or req.query_id in corpus.resumes
+        if req.query_text is not None and (names_a_document or req.query_id in req.shown_ids):
+            # Client text stands only for an ad hoc query: it never replaces a document's text.
+            raise HTTPException(
+                status_code=422,
+                detail=f"query_text is for an ad hoc query id; {req.query_id!r} names a document (or a shown id)",
+            )
+        if req.query_id not in (corpus.jobs if req.kind == "job" else corpus.resumes):
             if not (req.query_text or "").strip():
                 raise QueryNotFoundError(
                     f"no {req.kind} with id {req.query_id!r} in the corpus; send its text as 'query_text'"

@@ -10,9 +10,47 @@ from agentic_match.data.schema import DocKind, Document
 
 MAX_QUERY_CHARS = 100_000
 MAX_IDS = 200
+MAX_SHOWN_IDS = 50
+"""A shortlist is at most this long (with the picks this bounds one event's pairs)."""
 
 
-class QueryDocument(BaseModel):
+class RequestBody(BaseModel):
+    """Base of request bodies: no unknown fields, and text that is valid Unicode."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        # JSON may carry lone surrogates ("\ud800"): not text, and fatal to every encoder.
+        bad = _first_surrogate(data, "")
+        if bad is not None:
+            raise ValueError(f"{bad or 'body'}: a lone surrogate (\\ud800-\\udfff) is not valid text")
+        return data
+
+
+def _first_surrogate(value: Any, where: str) -> str | None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for k, v in items:
+        found = _first_surrogate(k, where) if isinstance(k, str) else None
+        found = found if found is not None else _first_surrogate(v, f"{where}.{k}" if where else str(k))
+        if found is not None:
+            return found
+    return None
+
+
+class QueryDocument(RequestBody):
     """An ad hoc query document (not in the served corpus): free text and/or named fields."""
 
     model_config = ConfigDict(extra="forbid")
@@ -35,7 +73,7 @@ class QueryDocument(BaseModel):
         return Document(self.id, kind, fields=dict(self.fields or {}), text=self.text)
 
 
-class MatchRequest(BaseModel):
+class MatchRequest(RequestBody):
     """Rank candidates for a job (resumes) or a resume (jobs)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -55,15 +93,15 @@ class MatchRequest(BaseModel):
         return self
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(RequestBody):
     """A recruiter's picks among the candidates shown for one query."""
 
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["job", "resume"] = Field("job", description="Kind of the query (job: resumes were shown)")
     query_id: str = Field(min_length=1, max_length=200, description="The query the candidates were shown for")
-    shown_ids: list[str] = Field(min_length=1, max_length=MAX_IDS, description="Candidates shown, in order")
-    picked_ids: list[str] = Field(max_length=MAX_IDS, description="Candidates picked (each among shown_ids)")
+    shown_ids: list[str] = Field(min_length=1, max_length=MAX_SHOWN_IDS, description="Candidates shown, in order")
+    picked_ids: list[str] = Field(max_length=MAX_SHOWN_IDS, description="Candidates picked (each among shown_ids)")
     recruiter: str | None = Field(None, max_length=200, description="Who picked (pairs are unique per recruiter)")
     query_text: str | None = Field(
         None, max_length=MAX_QUERY_CHARS, description="Text of an ad hoc query that is not in the corpus"
