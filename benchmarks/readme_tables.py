@@ -1,5 +1,8 @@
-"""Print the README's benchmark tables from the results files (so the README never holds
-a number that a results file does not).
+"""Print the benchmark tables of docs/benchmarks.md from the results files (so the docs
+never hold a number that a results file does not).
+
+Each table is titled by what it measures and the script that measured it. Paste each one
+under its heading in docs/benchmarks.md:
 
     python benchmarks/readme_tables.py > /tmp/tables.md
 """
@@ -14,64 +17,76 @@ from agentic_match.evaluation.results import results_table_markdown
 RESULTS = Path(__file__).resolve().parent / "results"
 
 TABLES = [
-    ("LLM throughput (issue 2)", "llm_throughput.json", None, None),
+    ("LLM throughput (benchmarks/llm_throughput.py)", "llm_throughput.json", None, None),
     (
-        "Retrieval on the public benchmark, test split (issue 3)",
+        "Retrieval benchmark, test split (benchmarks/retrieval.py)",
         "retrieval.json",
         ["ndcg@10", "recall@10", "recall@100", "map@100", "mrr@10"],
         None,
     ),
     (
-        "Index scale, 1M x 384 (issue 3)",
+        "Index scale, 1M x 384 (benchmarks/index_scale.py)",
         "index_scale.json",
         ["recall@10", "qps", "speedup", "build_s", "index_mb"],
         None,
     ),
     (
-        "HyRe ablation (ConFit v2), test split (issue 4)",
+        "Encoding speed, 5,000 resume texts (benchmarks/encode.py)",
+        "encode.json",
+        ["texts_per_s", "wall_s", "ratio_to_plain", "block_ratio_mean", "block_ratio_sd"],
+        None,
+    ),
+    (
+        "HyRe ablation (ConFit v2), test split (benchmarks/augmentation.py)",
         "augmentation.json",
         ["ndcg@10", "recall@10", "recall@100", "map@100", "mrr@10"],
         ["rank_resume", "rank_job"],
     ),
     (
-        "LGIR protocol: rank jobs, 20 sampled negatives per positive (issue 4)",
+        "LGIR protocol: rank jobs, 20 sampled negatives per positive (benchmarks/augmentation.py)",
         "augmentation.json",
         ["map@5", "ndcg@5", "mrr"],
         ["lgir_rank_job"],
     ),
-    ("Fabrication, SRC vs IRC (issue 4)", "augmentation.json", ["unsupported_skills_pct"], ["fabrication"]),
     (
-        "LLM judge quality on dev pairs with differing grades (issue 5)",
+        "Fabrication, SRC vs IRC (benchmarks/augmentation.py)",
+        "augmentation.json",
+        ["unsupported_skills_pct"],
+        ["fabrication"],
+    ),
+    (
+        "LLM judge quality on dev pairs with differing grades (benchmarks/alignment.py)",
         "alignment.json",
         ["agreement", "tie_rate", "pairs", "preferences", "ties", "failures", "wall_s"],
         ["judge_dev_pairs"],
     ),
     (
-        "RankPO trade-off (issue 5)",
+        "RankPO trade-off (benchmarks/alignment.py)",
         "alignment.json",
         ["alignment", "dev_rank_resume_ndcg@10", "dev_rank_job_ndcg@10", "dev_retention_ndcg@10", "train_s"],
         ["rankpo_tradeoff"],
     ),
     (
-        "Reranking the FAISS top-k (issue 5)",
+        "Reranking the FAISS top-k (benchmarks/alignment.py)",
         "alignment.json",
         ["ndcg@10", "queries", "s_per_query"],
         ["rank_resume", "rank_job"],
     ),
     (
-        "Generator fine-tuning: HyRe from base few-shot, SFT and SFT + DPO, test split (issue 6)",
+        "Generator fine-tuning: HyRe from base few-shot, SFT and SFT + DPO, test split"
+        " (benchmarks/generator_finetune.py)",
         "finetune.json",
         ["ndcg@10", "recall@10", "recall@100", "mrr@10"],
         ["rank_resume", "rank_job"],
     ),
     (
-        "Generator fine-tuning: held-out measures (issue 6)",
+        "Generator fine-tuning: held-out measures (benchmarks/generator_finetune.py)",
         "finetune.json",
         ["loss", "mean_token_accuracy", "reward_accuracy_pct", "reward_margin"],
         ["heldout_sft_loss", "dpo_reward_accuracy"],
     ),
     (
-        "Generator fine-tuning: cost on 2 cores and what the generators wrote (issue 6)",
+        "Generator fine-tuning: cost on 2 cores and what the generators wrote (benchmarks/generator_finetune.py)",
         "finetune.json",
         [
             "steps",
@@ -87,25 +102,25 @@ TABLES = [
         ["training", "hyre_generation", "hyre_copies_example", "test_posts"],
     ),
     (
-        "Service: match latency and API load test, demo corpus, SmolLM2-135M on vLLM (issue 8)",
+        "Service: match latency and API load test, demo corpus, SmolLM2-135M on vLLM (benchmarks/service.py)",
         "service.json",
         ["queries", "p50_ms", "p95_ms", "clients", "requests_per_s", "p99_ms", "errors"],
         None,
     ),
     (
-        "Train pipeline on the public benchmark, SmolLM2-135M on vLLM, test split (issue 8)",
+        "Train pipeline on the public benchmark, SmolLM2-135M on vLLM, test split (benchmarks/pipeline.py)",
         "pipeline.json",
         ["wall_s", "ndcg@10", "recall@10", "recall@100", "mrr@10"],
         None,
     ),
     (
-        "Counterfactual gender audit (issue 7)",
+        "Counterfactual gender audit (benchmarks/fairness.py)",
         "fairness.json",
         ["n_resumes", "n_changed", "mean_abs_shift", "top10_lists_changed_pct", "gap_female_minus_male"],
         ["counterfactual_gender", "counterfactual_gender_names"],
     ),
     (
-        "Fairness mitigation trade-off, synthetic attribute (issue 7)",
+        "Fairness mitigation trade-off, synthetic attribute (benchmarks/fairness.py)",
         "fairness.json",
         ["ndcg@10", "top10_share_B_pct", "dp_diff@10", "ndkl@10"],
         ["mitigation_rank_resume"],

@@ -6,13 +6,13 @@ equalized-odds gap of soft decisions on the batch's (job, resume) scores, with e
 group taken from its metadata (``metadata[group_key]``). :class:`FairConFitLoss` composes the
 ConFit loss of :mod:`agentic_match.retrieval.losses` with that term instead of changing it.
 
-ConFit's own trainer (:func:`agentic_match.retrieval.train.train_confit`) builds its loss
-inside the loop and has no hook for another one, so :func:`train_fair_confit` is a small
-training loop of its own that reuses the same pieces (accepted pairs, conflict-free batches,
-rejected-label negatives, known-positive masks, the ConFit loss, dev scoring). It is not
-resumable mid-run (a finished run is reused); use ``train_confit`` for long runs without the
-fairness term. Counterfactual data augmentation (``cda=True``) adds, for every accepted pair
-whose resume the lexicon changes, the counterfactual resume as a second positive of the job.
+:func:`train_fair_confit` runs the one encoder training loop
+(:func:`agentic_match.retrieval.training.loop.train_encoder`) with :class:`FairConFitRecipe`,
+a ConFit\* recipe whose loss adds the fairness term; batches, negatives, checkpoints and
+resumption are the loop's, so a stopped run resumes like any other.
+
+Counterfactual data augmentation (``cda=True``) adds, for every accepted pair whose resume
+the lexicon changes, the counterfactual resume as a second positive of the job.
 """
 
 from __future__ import annotations
@@ -335,6 +335,8 @@ class FairConFitRecipe(ConFitRecipe):
 
         super().prepare(model, out_dir=out_dir, resuming=resuming)
         cfg, fair = self.config, self.fair
+        if self.job_fused:
+            raise ConfigError("fair ConFit reads one text per job: use a HyRe view other than 'fusion'")
         self.loss_fn = FairConFitLoss(
             ConFitLoss(model, temperature=cfg.temperature, lam=cfg.lam),
             FairnessLoss(fair.criterion, fair.fairness_temperature, fair.squared),
