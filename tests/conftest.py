@@ -45,3 +45,21 @@ def corpus():
     from tests._match_fakes import small_corpus
 
     return small_corpus()
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    """A prepared matcher over the small corpus with the scripted LLM (the service tests' backend)."""
+    from agentic_match.matching import MatchConfig, Matcher
+    from agentic_match.retrieval.encoder import BiEncoder
+    from tests._match_fakes import FakeLLM, small_corpus
+
+    return Matcher(BiEncoder.load("all-minilm-l6-v2"), small_corpus(), llm=FakeLLM(), config=MatchConfig()).prepare()
+
+
+@pytest.fixture
+def store(tmp_path, matcher):
+    """A fresh feedback store over the matcher's corpus."""
+    from agentic_match.feedback.store import FeedbackStore
+
+    return FeedbackStore(tmp_path / "feedback.sqlite", corpus=matcher.corpus)

@@ -27,20 +27,22 @@ def main(argv: list[str] | None = None) -> None:
 
     from rich.console import Console
 
+    from agentic_match import progress
     from agentic_match.privacy import install_log_redaction
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     install_log_redaction()
     try:
         # Non-standalone click returns the code of typer.Exit(n) instead of exiting with it.
-        code = app(args=argv, standalone_mode=False)
+        with progress.shown():  # every long step of a command shows how far it is
+            code = app(args=argv, standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
     except AgenticMatchError as e:
         from rich.markup import escape
 
         # Escaped: messages hold "[field]" locations that rich would read as markup.
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted; finished work is kept, rerun to resume")

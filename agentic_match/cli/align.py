@@ -36,6 +36,7 @@ def judge(
 ) -> None:
     """Judge pairs of resumes per job with the local LLM (both orders; ties dropped, counted)."""
     from agentic_match.align.judge import sample_pairs
+    from agentic_match.cli.progress import batch_progress
     from agentic_match.data import load_benchmark
     from agentic_match.llm import open_llm
     from agentic_match.retrieval.encoder import BiEncoder
@@ -56,6 +57,7 @@ def judge(
             build_graph(llm, cfg, checkpointer=saver),
             inputs_for(pairs, output_path=str(out), batch_size=batch_size),
             run_id or f"judge:{out.resolve()}",
+            on_event=batch_progress(console, noun="pair"),
             max_concurrency=s.llm.max_concurrency,
         )
     c = final["counts"]

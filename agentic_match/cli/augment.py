@@ -10,7 +10,7 @@ and every generation is also in the generation cache.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -24,34 +24,6 @@ from agentic_match.errors import ConfigError
 
 def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)
-
-
-def _progress(console: Console, verbose: bool):
-    state = {"done": 0, "failed": 0, "total": 0}
-
-    def on_event(mode: str, part: Any) -> None:
-        if mode != "custom" or not isinstance(part, dict):
-            return
-        ev = part.get("event")
-        if ev == "start":
-            state["total"] = part["documents"]
-            state["done"] = part.get("done", 0)
-            console.print(f"{part['documents']} document(s), {state['done']} already done in this run")
-        elif ev == "document":
-            state["done"] += 1
-            if not part["ok"]:
-                state["failed"] += 1
-                console.print(
-                    f"  [yellow]{part['id']}[/]: failed after {part['attempts']} attempt(s): {part['problem']}"
-                )
-            elif verbose:
-                console.print(f"  {part['id']}: ok")
-        elif ev == "batch":
-            console.print(
-                f"  batch {part['index'] + 1}/{part['batches']} done ({state['done']}/{state['total']} documents)"
-            )
-
-    return on_event
 
 
 def parse_adapter(value: str | None, external_server: bool) -> tuple[str | None, dict[str, str]]:
@@ -75,6 +47,7 @@ def parse_adapter(value: str | None, external_server: bool) -> tuple[str | None,
 
 def _run(graph_builder, inputs: dict, run_id: str, console: Console, verbose: bool, adapter: str | None) -> dict:
     from agentic_match.cli.context import settings
+    from agentic_match.cli.progress import batch_progress
     from agentic_match.llm import open_llm
     from graphs.batching import checkpointer_at, run_graph
 
@@ -85,7 +58,7 @@ def _run(graph_builder, inputs: dict, run_id: str, console: Console, verbose: bo
     with open_llm(s, adapters=adapters or None) as llm, checkpointer_at(Path(s.run_dir) / "graphs.sqlite") as saver:
         graph = graph_builder(llm, saver, name)
         final = run_graph(
-            graph, inputs, run_id, on_event=_progress(console, verbose), max_concurrency=s.llm.max_concurrency
+            graph, inputs, run_id, on_event=batch_progress(console, verbose), max_concurrency=s.llm.max_concurrency
         )
     ok, failed = len(final.get("results") or {}), len(final.get("failures") or {})
     console.print(f"[bold]{ok}[/] augmented, [bold]{failed}[/] failed (kept unchanged) -> {final.get('written')}")

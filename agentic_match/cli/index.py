@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agentic_match.cli.checks import writable_output
 from agentic_match.errors import AgenticMatchError
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def index_build(
 
     _choice(kind, _KINDS, "--kind")
     _choice(index_type, _INDEX_TYPES, "--type")
+    writable_output(out, "--out", folder=True)
     spec = encoder or settings().encoder
     documents = load_documents(docs, kind)  # type: ignore[arg-type]
     enc = _load_encoder(spec)
@@ -82,6 +84,7 @@ def index_build(
             "docs": str(docs),
             "render_config": dataclasses.asdict(enc.render_config),
         },
+        progress=True,
     )
     index.save(out)
     _console().print(f"indexed {len(index):,} {kind}s ({index_type}, dim {index.dim}) -> {out}")
@@ -167,6 +170,8 @@ def eval_command(
 
     _choice(task, _TASKS, "--task")
     _choice(split, ("dev", "test"), "--split")
+    if run_out is not None:
+        writable_output(run_out, "--run-out")
     ranking_task = load_task(load_benchmark(data), split, task)  # type: ignore[arg-type]
     result = evaluate(_ranker(system), ranking_task, k=k, run_path=run_out)
     console = _console()

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from agentic_match.cli.checks import free_port, usable_store
 from agentic_match.cli.options import config_options
 from agentic_match.errors import ConfigError
 from agentic_match.matching.matcher import MatchConfig
@@ -113,6 +114,11 @@ def api(
 
     if host not in LOOPBACK and not allow_remote:
         raise ConfigError(f"--host {host} is not a loopback address; add --allow-remote to serve beyond this machine")
+    # Before the LLM server, the encoder and the indexes: these fail in a second.
+    free_port(host, port)
+    from agentic_match.cli.context import settings as _settings
+
+    usable_store(feedback_db or Path(_settings().run_dir) / "feedback.sqlite", "--feedback-db")
     console = _console()
     key = os.environ.get(API_KEY_ENV) or secrets.token_urlsafe(24)
     if use_llm:

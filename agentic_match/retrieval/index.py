@@ -517,6 +517,7 @@ def build_document_index(
     config: IndexConfig = IndexConfig(),
     chunk_size: int = 8192,
     info: dict[str, Any] | None = None,
+    progress: bool | None = None,
 ) -> VectorIndex:
     """Render, encode and index documents (the one way to index documents).
 
@@ -528,26 +529,67 @@ def build_document_index(
         chunk_size: Documents encoded per call, bounding memory on large corpora. For IVF-PQ
             the first chunk trains the index, so keep it large.
         info: Extra facts to save with the index (see :class:`VectorIndex`).
+        progress: Show a progress bar (documents encoded, time left) on stderr; defaults to
+            the command's progress switch (:mod:`agentic_match.progress`).
     """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from agentic_match import progress as progress_switch
     from agentic_match.data.render import RenderConfig, render
 
+    progress = progress_switch.enabled(progress)
     rc = render_config or RenderConfig()
     if not docs:
         raise VectorIndexError("no documents to index")
     index: VectorIndex | None = None
-    for start in range(0, len(docs), chunk_size):
-        chunk = docs[start : start + chunk_size]
-        vectors = np.asarray(encoder.encode([render(d, rc) for d in chunk]), dtype=np.float32)
-        if index is None:
-            index = VectorIndex(
-                vectors.shape[1],
-                config,
-                encoder_fingerprint=encoder.fingerprint(),
-                render_fingerprint=rc.fingerprint(),
-                info=info,
-            )
-        index.add([d.id for d in chunk], vectors)
+    # IVF-PQ trains on its first chunk (keep it large); other chunks are small when a bar
+    # is shown, so that it moves from the start.
+    step = chunk_size if not progress else min(chunk_size, 1024)
+    first = chunk_size if config.kind == "ivfpq" else step
+    bounds = [(0, min(first, len(docs)))]
+    bounds += [(a, min(a + step, len(docs))) for a in range(bounds[0][1], len(docs), step)]
+    bar = Progress(
+        TextColumn("indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),  # stdout is for results (`--json`)
+        disable=not progress,
+    )
+    # The bar counts documents; the encoder's own per-call bars would only stack under it.
+    with bar, progress_switch.shown(False):
+        task = bar.add_task("index", total=len(docs))
+        for a, b in bounds:
+            index = _add_chunk(index, docs[a:b], encoder, rc, config, info, render)
+            bar.advance(task, b - a)
     assert index is not None
+    return index
+
+
+def _add_chunk(
+    index: VectorIndex | None,
+    chunk: Sequence[Document],
+    encoder: _Encoder,
+    rc: RenderConfig,
+    config: IndexConfig,
+    info: dict[str, Any] | None,
+    render: Any,
+) -> VectorIndex:
+    """Encode one chunk and add it (the first chunk creates, and for IVF-PQ trains, the index)."""
+    if hasattr(encoder, "views"):  # a BiEncoder reads documents itself (HyRe views included)
+        vectors = np.asarray(encoder.encode(list(chunk), render_config=rc), dtype=np.float32)
+    else:
+        vectors = np.asarray(encoder.encode([render(d, rc) for d in chunk]), dtype=np.float32)
+    if index is None:
+        index = VectorIndex(
+            vectors.shape[1],
+            config,
+            encoder_fingerprint=encoder.fingerprint(),
+            render_fingerprint=rc.fingerprint(),
+            info=info,
+        )
+    index.add([d.id for d in chunk], vectors)
     return index
 
 

@@ -67,3 +67,17 @@ def test_bm25_mining_writes_a_file(tmp_path, capsys):
     main(["mine", "--method", "bm25", *files, "--out", str(out), "--top-k", "2"])
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 4 and all(r["job_id"] not in r["negative_job_ids"] for r in rows)
+
+
+def test_index_build_shows_progress_on_stderr_only(tmp_path, capsys):
+    """A long step reports how far it is, on stderr: stdout stays the command's result."""
+    from importlib import resources
+
+    docs = resources.files("agentic_match.data").joinpath("demo", "resumes.jsonl")
+    try:
+        main(["index", "build", "--docs", str(docs), "--kind", "resume", "--out", str(tmp_path / "idx")])
+    except SystemExit as e:
+        assert e.code in (0, None)
+    out = capsys.readouterr()
+    assert "indexing" in out.err and "100/100" in out.err
+    assert "indexing" not in out.out and (tmp_path / "idx" / "meta.json").is_file()

@@ -41,6 +41,26 @@ def test_chunk_mode_splits_long_texts(encoder):
     assert encoder.model.max_seq_length == 256  # restored after encoding
 
 
+def test_truncation_reads_the_same_tokens_from_a_clipped_text(encoder):
+    """Clipping long texts before tokenizing (a speed-up) changes no vector."""
+    from agentic_match.retrieval.encoder import clip_to_window
+
+    texts = [
+        "Registered nurse, ICU. " * 200,
+        "C++/Python engineer; déploiement, naïve-Bayes, e-mail: x@y.z! " * 120,
+        "数据 分析师 " * 400,
+        "short text",
+    ]
+    assert all(len(clip_to_window(t, 256)) < len(t) for t in texts[:3])
+    assert clip_to_window(texts[3], 256) == texts[3]
+    tok = encoder.model.tokenizer
+    for t in texts:
+        full = tok(t, truncation=True, max_length=256)["input_ids"]
+        assert tok(clip_to_window(t, 256), truncation=True, max_length=256)["input_ids"] == full
+    plain = encoder.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.allclose(encoder.encode(texts), plain, atol=1e-5)
+
+
 def test_rank_protocol_puts_matching_topic_first(encoder):
     corpus = toy_corpus()
     jobs = list(corpus.jobs.values())

@@ -5,24 +5,13 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from agentic_match.feedback.store import FeedbackStore
-from agentic_match.matching import MatchConfig, Matcher
+from agentic_match.matching import Matcher
 from agentic_match.retrieval.encoder import BiEncoder
 from agentic_match.service import create_app
 from tests._match_fakes import FakeLLM, small_corpus
 
 KEY = "test-key-0123"
 H = {"X-API-Key": KEY}
-
-
-@pytest.fixture(scope="module")
-def matcher():
-    return Matcher(BiEncoder.load("all-minilm-l6-v2"), small_corpus(), llm=FakeLLM(), config=MatchConfig()).prepare()
-
-
-@pytest.fixture
-def store(tmp_path, matcher):
-    return FeedbackStore(tmp_path / "feedback.sqlite", corpus=matcher.corpus)
 
 
 @pytest.fixture
