@@ -286,9 +286,7 @@ def ablation(
     aug = augmented(corpus, jobs)
     infer_mode = "chunk" if mode == "concat-chunk" else "truncate"
     # In-batch negatives only, as the retrieval benchmark's ConFit* row (whose model is reused).
-    cfg = ConFitConfig(
-        encoder=args.encoder, epochs=1, batch_size=16, max_seq_length=128, seed=args.seed, negatives="none"
-    )
+    cfg = ConFitConfig(encoder=args.encoder, epochs=1, batch_size=16, seed=args.seed, negatives="none")
 
     def score(system: str, enc: Any, c: Corpus, params: dict, t0: float) -> None:
         metrics: dict[str, dict] = {}

@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resume", help="continue this run folder instead of starting a new one")
     ap.add_argument("--epochs", type=int, default=1, help="ConFit* epochs per training")
     ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--max-seq-length", type=int, default=128)
+    ap.add_argument(
+        "--max-seq-length", type=int, default=None, help="training window in tokens (default: the encoder's own)"
+    )
     ap.add_argument("--band", default="auto")
     ap.add_argument("--max-judge-pairs", type=int, default=None, help="cap on judged pairs (default: no cap)")
     ap.add_argument("--skip-augment", action="store_true", help="no HyRe")

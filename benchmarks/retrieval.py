@@ -108,12 +108,17 @@ class Bench:
 
     @staticmethod
     def _train_params(res: Any, cfg: ConFitConfig) -> dict:
+        from agentic_match.retrieval.encoder import BiEncoder
+
+        window = BiEncoder.load(res.model_dir).max_seq_length  # one window: trained on, served with
         return {
             "model": str(res.model_dir),
             "epochs": cfg.epochs,
             "best_epoch": res.best_epoch,
             "dev_ndcg@10_by_epoch": [h["dev_ndcg@10"] for h in res.history],
-            "train_max_seq_length": cfg.max_seq_length,
+            "train_s": round(sum(h.get("train_s", 0.0) for h in res.history), 1),
+            "train_max_seq_length": window,
+            "infer_max_seq_length": window,
             "batch_size": cfg.batch_size,
             "lr": cfg.learning_rate,
             "temperature": cfg.temperature,
@@ -137,17 +142,21 @@ class Bench:
         from agentic_match.retrieval.encoder import BiEncoder
 
         out = self.work / "models" / name
+        window = (
+            self.config.max_seq_length
+            or SentenceTransformer(str(resolve_encoder(self.config.encoder)), device="cpu").max_seq_length
+        )
         params: dict[str, Any] = {
             "epochs": 1,
             "batch_size": 16,
-            "train_max_seq_length": self.config.max_seq_length,
+            "train_max_seq_length": window,
+            "infer_max_seq_length": window,
             "lr": 5e-5,
             "batch_sampler": "NO_DUPLICATES",
         }
         if not (out / "modules.json").is_file():
             model = SentenceTransformer(str(resolve_encoder(self.config.encoder)), device="cpu")
-            infer_len = model.max_seq_length
-            model.max_seq_length = self.config.max_seq_length
+            model.max_seq_length = window
             pairs = self.train_pairs()
             ds = Dataset.from_dict(
                 {
@@ -193,7 +202,6 @@ class Bench:
                 model=model, args=args, train_dataset=ds, loss=MultipleNegativesRankingLoss(model)
             )
             trainer.train()
-            model.max_seq_length = infer_len
             tmp = out.parent / f".{name}.tmp"
             model.save(str(tmp))
             from agentic_match.files import replace_dir
@@ -286,7 +294,13 @@ class Bench:
         # holds the core comparison; the table is printed in ORDER anyway.
         enc = self.config.encoder
         add("bm25", lambda: (BM25Ranker(), {}))
-        add("minilm-raw", lambda: (BiEncoder.load(enc), {"mode": "truncate", "max_seq_length": 256}))
+        add(
+            "minilm-raw",
+            lambda: (
+                BiEncoder.load(enc, max_seq_length=self.config.max_seq_length),
+                {"mode": "truncate", "infer_max_seq_length": self.config.max_seq_length or 256},
+            ),
+        )
         add("minilm-raw-chunk", lambda: (BiEncoder.load(enc, mode="chunk"), {"mode": "chunk", "max_chunks": 8}))
         add("confit-inbatch", lambda: self.confit("confit-inbatch"))
         add("confit-rum-t1", lambda: rum(1))
@@ -323,7 +337,12 @@ def main() -> None:
     p.add_argument("--encoder", default="all-minilm-l6-v2")
     p.add_argument("--epochs", type=int, default=1, help="ConFit* epochs (1 fits the 60-minute CPU budget)")
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--max-seq-length", type=int, default=128, help="training length (inference: 256)")
+    p.add_argument(
+        "--max-seq-length",
+        type=int,
+        default=None,
+        help="tokens per text in training and serving (default: the encoder's own window, 256 for MiniLM)",
+    )
     p.add_argument("--lr", type=float, default=5e-5)
     p.add_argument("--band", default="auto", help="RUM band LOW-HIGH or auto (chosen on dev)")
     p.add_argument("--seed", type=int, default=0)

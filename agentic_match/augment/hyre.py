@@ -13,6 +13,7 @@ and returns the augmented document; a failed generation leaves the document unch
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -164,6 +165,33 @@ def messages_for(
     return reverse_messages(doc, examples, config, render_config)
 
 
+_SKILLS_LINE = re.compile(r"^\W*(?:key\s+)?skills?\b\W*(.*)$", re.IGNORECASE)
+
+
+def hyre_claims(generated: str, post: str) -> tuple[list[str], list[str]]:
+    """The skills a hypothetical resume claims (its ``Skills:`` lines, split on commas,
+    semicolons and bullets), as ``(supported, unsupported)`` by the job post: a skill is
+    supported when one of its content words appears in the post.
+
+    A reference resume may well hold skills the post does not name; the unsupported share
+    says how far a writer strays from the post it was given.
+    """
+    from agentic_match.augment.completion import content_words, skill_supported
+
+    evidence = content_words(post)
+    supported: list[str] = []
+    unsupported: list[str] = []
+    for line in generated.splitlines():
+        m = _SKILLS_LINE.match(line.strip())
+        if not m:
+            continue
+        for item in re.split(r"[,;•|]", m.group(1)):
+            item = item.strip(" -*.")
+            if item:
+                (supported if skill_supported(item, evidence) else unsupported).append(item)
+    return supported, unsupported
+
+
 def augment_job_text(job_text: str, generated: str, config: HyReConfig = HyReConfig()) -> str:
     """The job text used for matching; an empty generation never replaces the original."""
     generated = generated.strip()
@@ -198,7 +226,12 @@ def augmented_document(
         return doc
     cfg = config if doc.kind == "job" else HyReConfig(**{**config.__dict__, "separator": reverse_separator(config)})
     text = augment_job_text(render(doc, render_config), generated, cfg)
-    meta = {**doc.metadata, "hyre": {"generated": generated.strip(), "mode": config.mode, "attempts": attempts}}
+    hyre = {"generated": generated.strip(), "mode": config.mode, "attempts": attempts}
+    if config.mode == "concat":
+        # Kept so that the encoder can recover the post exactly and choose what it reads
+        # (agentic_match.retrieval.hyre_view).
+        hyre["separator"] = cfg.separator
+    meta = {**doc.metadata, "hyre": hyre}
     return Document(id=doc.id, kind=doc.kind, fields={}, text=text, metadata=meta)
 
 

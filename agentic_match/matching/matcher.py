@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -314,8 +315,8 @@ class Matcher:
 
     def encode_query(self, query: Document) -> np.ndarray:
         """The query's vector, shape ``(1, dim)`` (remembered by text, LRU)."""
-        text = self.encoder.texts([query])[0]
-        key = hashlib.sha1(text.encode("utf-8")).hexdigest()
+        view = self.encoder.views([query])[0]  # what the encoder reads (HyRe fusion: two texts)
+        key = hashlib.sha1(json.dumps(view).encode("utf-8")).hexdigest()
         with self._model_lock:
             hit = self._query_vectors.get(key)
             if hit is not None:
@@ -324,7 +325,7 @@ class Matcher:
             # The encoder's own memo would grow with every query a server ever sees.
             memo, self.encoder.memoize = self.encoder.memoize, False
             try:
-                vec = self.encoder.encode([text])
+                vec = self.encoder.encode([query])
             finally:
                 self.encoder.memoize = memo
             if self.config.query_cache:

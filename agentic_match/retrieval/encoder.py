@@ -13,10 +13,11 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from agentic_match.errors import ConfigError, ModelNotFoundError
 from agentic_match.files import replace_dir
+from agentic_match.retrieval.hyre_view import HyReView, View
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -49,6 +51,9 @@ class EncoderSettings:
         max_seq_length: Tokens per text or window; ``None``: the model's own setting.
         max_chunks: Windows per document in chunk mode (bounds the cost of very long texts).
         batch_size: Texts per forward pass.
+        hyre: What the encoder reads of a document that carries HyRe text
+            (:class:`~agentic_match.retrieval.hyre_view.HyReView`); saved with the model,
+            so a model serves HyRe the way it was trained on it.
     """
 
     temperature: float = 0.05
@@ -56,8 +61,10 @@ class EncoderSettings:
     max_seq_length: int | None = None
     max_chunks: int = 8
     batch_size: int = 32
+    hyre: HyReView = field(default_factory=HyReView)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "hyre", HyReView.of(self.hyre))  # a dict when read from JSON
         if self.mode not in ("truncate", "chunk"):
             raise ConfigError(f"encoder mode must be 'truncate' or 'chunk', got {self.mode!r}")
         if self.temperature <= 0:
@@ -73,6 +80,25 @@ def load_sentence_transformer(folder: Path, device: str | None = None) -> Senten
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(folder), device=device, local_files_only=True)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def clip_to_window(text: str, tokens: int, margin: int = 16) -> str:
+    """The prefix of ``text`` that still holds its first ``tokens`` tokens, for truncation.
+
+    A tokenizer that truncates still tokenizes the whole text (a resume is about four
+    windows long), which costs a few percent of encoding time. Every run of word characters
+    is at least one token for the tokenizers sentence-transformers uses (WordPiece, BPE,
+    Unigram), so the text up to the end of run ``tokens + margin`` holds more tokens than the
+    window; and the cut falls where a run of word characters ends, which every pre-tokenizer
+    treats as a boundary, so the tokens before it are the ones the whole text would give.
+    """
+    for i, m in enumerate(_WORD.finditer(text), 1):
+        if i == tokens + margin:
+            return text[: m.end()]
+    return text
 
 
 class BiEncoder:
@@ -179,7 +205,7 @@ class BiEncoder:
                 weights = weights_digest(self.model)
             s = self.settings
             blob = json.dumps(
-                [weights, s.mode, self.max_seq_length, s.max_chunks if s.mode == "chunk" else None],
+                [weights, s.mode, self.max_seq_length, s.max_chunks if s.mode == "chunk" else None, asdict(s.hyre)],
                 separators=(",", ":"),
             )
             self._fingerprint = hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -191,27 +217,55 @@ class BiEncoder:
         self._fingerprint = None
 
     # ------------------------------------------------------------------ encoding
-    def texts(self, items: Sequence[str | Document]) -> list[str]:
-        """The model input text of each item (documents are rendered)."""
-        from agentic_match.data.render import render
+    def views(self, items: Sequence[str | Document], render_config: RenderConfig | None = None) -> list[View]:
+        """What the encoder reads of each item: weighted texts (one, unless a HyRe document is
+        read in ``fusion`` mode); documents are rendered with ``render_config`` (default:
+        the encoder's), see :mod:`~agentic_match.retrieval.hyre_view`."""
+        from agentic_match.retrieval.hyre_view import views
 
-        return [x if isinstance(x, str) else render(x, self.render_config) for x in items]
+        rc = render_config or self.render_config
+        tok, window, view = self.model.tokenizer, self.max_seq_length, self.settings.hyre
+        return [views(x, view, tok, window, rc) for x in items]
+
+    def texts(self, items: Sequence[str | Document]) -> list[str]:
+        """The model input text of each item (its first view; documents are rendered)."""
+        return [v[0][0] for v in self.views(items)]
 
     def encode(
         self,
         items: Sequence[str | Document],
         batch_size: int | None = None,
         *,
-        show_progress: bool = False,
+        show_progress: bool | None = None,
+        render_config: RenderConfig | None = None,
     ) -> np.ndarray:
-        """Unit-length ``float32`` vectors, one row per text or document."""
-        texts = self.texts(items)
-        dim = self.dim
-        out = np.zeros((len(texts), dim), dtype=np.float32)
+        """Unit-length ``float32`` vectors, one row per text or document.
+
+        A document read through several texts (HyRe ``fusion``) gets the re-normalised
+        weighted mean of their vectors. ``show_progress`` defaults to the command's
+        progress switch (:mod:`agentic_match.progress`); ``render_config`` to the encoder's.
+        """
+        from agentic_match import progress
+
+        if show_progress is None:  # a bar for a handful of texts (a query) is only noise
+            show_progress = progress.enabled() and len(items) > 256
+        item_views = self.views(items, render_config)
+        flat = [t for v in item_views for t, _ in v]
+        vecs = self._encode_remembered(flat, batch_size or self.settings.batch_size, show_progress)
+        if len(flat) == len(item_views):
+            return vecs
+        owner = np.asarray([i for i, v in enumerate(item_views) for _ in v], dtype=np.int64)
+        weight = np.asarray([w for v in item_views for _, w in v], dtype=np.float32)
+        out = np.zeros((len(item_views), vecs.shape[1]), dtype=np.float32)
+        np.add.at(out, owner, vecs * weight[:, None])
+        return _normalise(out)
+
+    def _encode_remembered(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts] if self.memoize else []
         todo = [i for i in range(len(texts)) if not self.memoize or keys[i] not in self._memo]
         if todo:
-            vecs = self._encode_texts([texts[i] for i in todo], batch_size or self.settings.batch_size, show_progress)
+            vecs = self._encode_texts([texts[i] for i in todo], batch_size, show_progress)
             out[todo] = vecs
             if self.memoize:
                 for i, v in zip(todo, vecs):
@@ -226,7 +280,8 @@ class BiEncoder:
         self.model.max_seq_length = self.max_seq_length
         try:
             if self.settings.mode == "truncate":
-                return self._st_encode(texts, batch_size, show_progress)
+                window = self.max_seq_length
+                return self._st_encode([clip_to_window(t, window) for t in texts], batch_size, show_progress)
             windows, owner = [], []
             for i, t in enumerate(texts):
                 parts = self.chunks(t)

@@ -7,6 +7,7 @@ code that already holds embeddings, as the plain function :func:`confit_loss`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -124,8 +125,12 @@ class ConFitLoss(nn.Module):
         labels: Tensor | None = None,
         resume_mask: Tensor | None = None,
         job_mask: Tensor | None = None,
+        hyre_fusion: HyReFusion | None = None,
     ) -> Tensor:
-        """The loss of one batch; ``labels`` are unused (every pair is an accepted one)."""
+        """The loss of one batch; ``labels`` are unused (every pair is an accepted one).
+
+        With ``hyre_fusion`` the jobs it names are embedded as the fusion of their post and
+        their generated resume (:func:`fuse_embeddings`)."""
         features = list(sentence_features)
         if len(features) < 2:
             raise ValueError("ConFitLoss needs at least two columns: resumes and jobs")
@@ -139,6 +144,13 @@ class ConFitLoss(nn.Module):
         jobs = self._embed(features[1])
         neg_jobs = _cat([self._embed(f) for f in rest[:n_job_cols]])
         neg_resumes = _cat([self._embed(f) for f in rest[n_job_cols:]])
+        if hyre_fusion is not None and jobs is not None:
+            n = jobs.shape[0]
+            every = jobs if neg_jobs is None else torch.cat([jobs, neg_jobs])
+            extra = self._embed(hyre_fusion.features)
+            rows, weight = hyre_fusion.rows.to(every.device), hyre_fusion.weight.to(every.device)
+            every = fuse_embeddings(every, extra, rows, weight)
+            jobs, neg_jobs = every[:n], (every[n:] if neg_jobs is not None else None)
         return confit_loss(
             resumes,
             jobs,
@@ -163,9 +175,50 @@ class ConFitLoss(nn.Module):
         )
 
 
+@dataclass
+class HyReFusion:
+    """The HyRe texts fused into some of a batch's job embeddings (``fusion`` view).
+
+    Attributes:
+        features: Tokenized generated texts, one row per fused job.
+        rows: ``(F,)`` long tensor: which job each row fuses into, indexing the batch's jobs
+            followed by its negative jobs.
+        weight: ``(F,)`` weight of each generated text's vector (the post's is ``1 - weight``).
+    """
+
+    features: dict[str, Tensor]
+    rows: Tensor
+    weight: Tensor
+
+
+def fuse_embeddings(base: Tensor, extra: Tensor, rows: Tensor, weight: Tensor) -> Tensor:
+    r"""Rows ``rows`` of ``base`` replaced by a weighted mean of unit vectors, re-normalised:
+
+    .. math::
+
+        e_j = \frac{(1 - w_j)\,\hat{p}_j + w_j\,\hat{h}_j}{\lVert (1 - w_j)\,\hat{p}_j + w_j\,\hat{h}_j \rVert}
+
+    with :math:`\hat{p}_j` the unit vector of job ``j``'s post and :math:`\hat{h}_j` that of
+    its generated resume (HyDE's fusion of a query with its hypothetical documents, Gao et al.
+    2022, applied to ConFit v2's HyRe). The same formula as :meth:`BiEncoder.encode` uses at
+    inference, so training sees the vectors the model will serve.
+
+    Example::
+
+        >>> import torch
+        >>> base = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+        >>> fuse_embeddings(base, torch.tensor([[0.0, 1.0]]), torch.tensor([0]), torch.tensor([0.5]))
+        tensor([[0.7071, 0.7071],
+                [0.0000, 1.0000]])
+    """
+    w = weight.to(base.dtype).unsqueeze(1)
+    fused = F.normalize((1.0 - w) * F.normalize(base[rows], dim=-1) + w * F.normalize(extra, dim=-1), dim=-1)
+    return base.index_copy(0, rows, fused)
+
+
 def _cat(parts: Sequence[Tensor | None]) -> Tensor | None:
     kept = [p for p in parts if p is not None]
     return torch.cat(kept) if kept else None
 
 
-__all__ = ["ConFitLoss", "confit_loss"]
+__all__ = ["ConFitLoss", "HyReFusion", "confit_loss", "fuse_embeddings"]

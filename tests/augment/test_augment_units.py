@@ -231,3 +231,14 @@ def test_copied_few_shot_answer_is_rejected(corpus):
 def test_clean_lists_are_deduplicated(corpus):
     cv = CleanCV(current_title="Engineer", previous_titles=["Engineer", "engineer ", "Developer"])
     assert cleaned_document(corpus.resumes["demo-r-001"], cv).fields["previous_titles"] == "Engineer; Developer"
+
+
+def test_hyre_claims_split_the_skills_line_by_support_in_the_post():
+    from agentic_match.augment.hyre import hyre_claims
+
+    generated = (
+        "Title: ICU nurse\nSummary: Six years of critical care.\nSkills: triage, ventilator care; BLS • Python\n"
+    )
+    supported, unsupported = hyre_claims(generated, "ICU nurse: triage and ventilator care, BLS required.")
+    assert supported == ["triage", "ventilator care", "BLS"] and unsupported == ["Python"]
+    assert hyre_claims("No skills line here.", "anything") == ([], [])

@@ -109,6 +109,6 @@ def test_train_fair_confit_tiny(tmp_path):
     assert result.history[0]["steps"] >= 2 and result.history[0]["fair"] >= 0
     assert result.n_pairs == 8 and result.group_counts == {"a": 4, "b": 4}
     enc = BiEncoder.load(result.model_dir)
-    assert enc.encode(["nurse"]).shape == (1, 384) and enc.max_seq_length == 256
+    assert enc.encode(["nurse"]).shape == (1, 384) and enc.max_seq_length == 32
     again = train_fair_confit(corpus, cfg, tmp_path / "run", groups=groups, progress=False)
     assert again.history == result.history  # a finished run is reused

@@ -39,9 +39,12 @@ def test_hyre_sft_is_conversational_prompt_completion_of_accepted_pairs(corpus):
     train = data.dataset["train"]
     row = train[0]
     assert row["prompt"][-1]["role"] == "user" and [m["role"] for m in row["completion"]] == ["assistant"]
-    # The prompt is exactly what generation sends (same few-shot pair, same settings).
-    job = corpus.jobs[row["job_id"]]
-    assert row["prompt"] == hyre_messages(job, data.examples, data.config.hyre)
+    # The prompt is exactly what generation sends (same few-shot pair, same settings) unless
+    # the budget made it shorten the target job, and the report counts those.
+    same = [r["prompt"] == hyre_messages(corpus.jobs[r["job_id"]], data.examples, data.config.hyre) for r in train]
+    assert any(same)
+    shortened = {r["job_id"] for r, s in zip(train, same, strict=True) if not s}
+    assert len(shortened) <= data.report["prompts_shortened"]
     labels = {(lb.job_id, lb.resume_id): lb.label for lb in corpus.label_splits["train"]}
     assert all(labels[(r["job_id"], r["resume_id"])] > 0 for r in train)
     # The few-shot job never is a target (its answer would be in the prompt).

@@ -80,10 +80,10 @@ def test_train_one_tiny_epoch_then_resume(tmp_path):
     assert second.epochs_run == [2] and second.finished
     saved = json.loads((out / "model" / "confit_config.json").read_text())
     assert saved["config"]["max_seq_length"] == 32 and len(saved["history"]) == 2
-    # The saved model reads the base length at inference, not the training one.
+    # One window: a window the user asked for is recorded and used for serving too.
     from agentic_match.retrieval.encoder import BiEncoder
 
-    assert BiEncoder.load(out / "model").max_seq_length == 256
+    assert BiEncoder.load(out / "model").max_seq_length == 32
 
     third = train_confit(corpus, config, out, progress=False)
     assert third.epochs_run == [] and third.finished

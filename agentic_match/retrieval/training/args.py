@@ -27,8 +27,12 @@ class TrainingArguments:
     warmup_ratio: float = setting(0.1, help="Share of all steps with a linear warm-up (then linear decay to 0).")
     weight_decay: float = setting(0.01, help="AdamW weight decay (not applied to biases and norms).")
     max_grad_norm: float = setting(1.0, help="Gradient-norm clip.")
-    max_seq_length: int = setting(
-        128, help="Tokens per text during training (the saved model keeps the base model's inference length)."
+    max_seq_length: int | None = setting(
+        None,
+        help=(
+            "Tokens per text, in training and in serving: None reads the encoder's own window (256 for MiniLM); a "
+            "shorter one is saved with the model, so the model serves with the window it was trained on."
+        ),
     )
     freeze_embeddings: bool = setting(
         True, help="Freeze the word-embedding matrix: half of MiniLM's weights, little gain, costly updates on CPU."
@@ -52,7 +56,7 @@ class TrainingArguments:
             out.append("learning_rate must be > 0")
         if not 0 <= self.warmup_ratio < 1:
             out.append("warmup_ratio must be in [0, 1)")
-        if self.max_seq_length < 8:
+        if self.max_seq_length is not None and self.max_seq_length < 8:
             out.append("max_seq_length must be >= 8")
         if self.eval_batch_size < 1:
             out.append("eval_batch_size must be >= 1")

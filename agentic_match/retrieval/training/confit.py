@@ -31,6 +31,8 @@ from agentic_match.data.schema import Corpus
 from agentic_match.errors import NoTrainingPairsError
 from agentic_match.files import digest
 from agentic_match.retrieval.batching import unique_pair_batches
+from agentic_match.retrieval.hyre_view import HyReView, hyre_parts, views
+from agentic_match.retrieval.losses import HyReFusion
 from agentic_match.retrieval.mining import Negatives, PairNegatives, rejected_negatives
 from agentic_match.retrieval.training.args import TrainingArguments
 from agentic_match.retrieval.training.loop import (
@@ -49,8 +51,8 @@ MODEL_CONFIG_FILE = "confit_config.json"
 class ConFitConfig(TrainingArguments):
     """Settings of :func:`train_confit` (saved as JSON beside the model).
 
-    The defaults fit a CPU budget on MiniLM: training reads 128 tokens per text (3x cheaper
-    than 256 on CPU) while the saved model keeps the base model's inference length.
+    Training reads the encoder's own window (256 tokens for MiniLM) unless ``max_seq_length``
+    asks for another, and the saved model serves with the window it was trained on.
     """
 
     encoder: str = setting("all-minilm-l6-v2", help="Base encoder: packaged name, offline model name or folder.")
@@ -66,6 +68,10 @@ class ConFitConfig(TrainingArguments):
         True, help="Keep known accepted pairs out of each other's denominators (no false negatives)."
     )
     train_split: str = setting("train", help="Split whose labels and documents are used for training.")
+    hyre: HyReView = setting(
+        factory=HyReView,
+        help="How jobs' HyRe text is read in training, then saved with the model for serving (see hyre_view).",
+    )
 
     config_name = "ConFit"
 
@@ -105,12 +111,14 @@ class ConFitBatch:
         features: ``[resumes, jobs, negative_jobs | None, negative_resumes | None]``.
         resume_mask / job_mask: Known positives among the candidates (``None``: not masked).
         resumes: The ids of the batch resumes then the negative resumes (their order in the loss).
+        hyre_fusion: Generated texts fused into job embeddings (HyRe ``fusion`` view), or ``None``.
     """
 
     features: list[dict | None]
     resume_mask: Any
     job_mask: Any
     resumes: list[str]
+    hyre_fusion: HyReFusion | None = None
 
 
 # ---------------------------------------------------------------------------- recipe
@@ -175,12 +183,20 @@ class ConFitRecipe(EncoderRecipe):
     def render_config(self) -> RenderConfig | None:
         return self._render_config
 
+    @property
+    def hyre_view(self) -> HyReView:
+        return self.config.hyre
+
     def identity(self) -> dict[str, Any]:
-        return {
+        out = {
             "base_encoder": str(self._base),
             "pairs_digest": digest(sorted(self.pairs)),
             "negatives_digest": digest(negatives_payload(self.negatives)),
         }
+        generated = sorted((j.id, hyre_parts(j)[2]) for j in self.corpus.jobs.values() if hyre_parts(j) is not None)
+        if generated:  # HyRe text is training data: another generation is another run
+            out["hyre_digest"] = digest(generated)
+        return out
 
     # ------------------------------------------------------------------ training
     def prepare(self, model: Any, *, out_dir: Path, resuming: bool) -> None:
@@ -189,17 +205,22 @@ class ConFitRecipe(EncoderRecipe):
         self.loss_fn = ConFitLoss(model, temperature=self.config.temperature, lam=self.config.lam)
         rc = self._render_config or RenderConfig()
         resume_text = dict(self._extra_texts)
-        job_text: dict[str, str] = {}
+        job_ids: dict[str, None] = {}
         for rid, jid in self.pairs:
             if rid not in resume_text:
                 resume_text[rid] = render(self.corpus.resumes[rid], rc)
-            job_text.setdefault(jid, render(self.corpus.jobs[jid], rc))
+            job_ids.setdefault(jid)
         for neg in self.negatives.values():
             for rid in neg.resumes:
                 resume_text.setdefault(rid, render(self.corpus.resumes[rid], rc))
-            for jid in neg.jobs:
-                job_text.setdefault(jid, render(self.corpus.jobs[jid], rc))
-        self.resume_text, self.job_text = resume_text, job_text
+            job_ids.update(dict.fromkeys(neg.jobs))
+        # Jobs are read as the saved model will read them (HyRe views, counted in the model's
+        # tokens and window): the first text, and in fusion mode the generated one to fuse.
+        tok, window = model.tokenizer, model.max_seq_length
+        job_views = {j: views(self.corpus.jobs[j], self.config.hyre, tok, window, rc) for j in job_ids}
+        self.resume_text = resume_text
+        self.job_text = {j: v[0][0] for j, v in job_views.items()}
+        self.job_fused = {j: v[1] for j, v in job_views.items() if len(v) > 1}
 
     def batches(self, epoch: int) -> list[list[int]]:
         cfg = self.config
@@ -255,11 +276,19 @@ class ConFitRecipe(EncoderRecipe):
             tok([self.job_text[j] for j in neg_jobs]),
             tok([self.resume_text[r] for r in neg_res]),
         ]
-        return ConFitBatch(feats, rmask, jmask, b_res + neg_res)
+        fusion = None
+        fused = [(k, self.job_fused[j]) for k, j in enumerate(b_job + neg_jobs) if j in self.job_fused]
+        if fused:
+            fusion = HyReFusion(
+                tok([text for _, (text, _) in fused]),  # type: ignore[arg-type]
+                torch.tensor([k for k, _ in fused], dtype=torch.long, device=device),
+                torch.tensor([w for _, (_, w) in fused], dtype=torch.float32, device=device),
+            )
+        return ConFitBatch(feats, rmask, jmask, b_res + neg_res, fusion)
 
     def loss(self, model: Any, batch: Sequence[int], rng: random.Random) -> Any:
         b = self.batch(model, batch, rng)
-        return self.loss_fn(b.features, resume_mask=b.resume_mask, job_mask=b.job_mask)
+        return self.loss_fn(b.features, resume_mask=b.resume_mask, job_mask=b.job_mask, hyre_fusion=b.hyre_fusion)
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, encoder: Any) -> tuple[float, dict[str, Any]]:

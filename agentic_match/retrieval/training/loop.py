@@ -35,13 +35,14 @@ import random
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from agentic_match.errors import ConfigError
 from agentic_match.files import atomic_write_bytes, replace_dir, temp_sibling, write_json
 from agentic_match.retrieval.encoder import BiEncoder, EncoderSettings, load_sentence_transformer
+from agentic_match.retrieval.hyre_view import HyReView
 from agentic_match.retrieval.training.args import TrainingArguments
 
 if TYPE_CHECKING:
@@ -98,6 +99,11 @@ class EncoderRecipe:
     @property
     def render_config(self) -> RenderConfig | None:
         """How documents become text for evaluation (``None``: the default rendering)."""
+        return None
+
+    @property
+    def hyre_view(self) -> HyReView | None:
+        """How the model reads HyRe text, saved with it (``None``: as its base model does)."""
         return None
 
     def identity(self) -> dict[str, Any]:
@@ -166,8 +172,9 @@ def dev_score(encoder: BiEncoder, corpus: Corpus, split: str = "dev") -> tuple[f
     return sum(m["ndcg@10"] for m in metrics.values()) / len(metrics), metrics
 
 
-def save_encoder(model: Any, folder: Path, infer_len: int, temperature: float) -> None:
-    """Save with the inference length (not the training one) and the encoder settings."""
+def save_encoder(model: Any, folder: Path, infer_len: int, settings: EncoderSettings) -> None:
+    """Save with the window the model serves with and the encoder settings (its score
+    scale and how it reads HyRe text)."""
     from agentic_match.retrieval.encoder import SETTINGS_FILE
 
     train_len = model.max_seq_length
@@ -176,12 +183,20 @@ def save_encoder(model: Any, folder: Path, infer_len: int, temperature: float) -
         model.save(str(folder))
     finally:
         model.max_seq_length = train_len
-    settings = EncoderSettings(temperature=temperature)
     (folder / SETTINGS_FILE).write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
 
 
+def saved_hyre_view(folder: Path) -> HyReView:
+    """The HyRe view saved with an encoder folder (the default when it has none)."""
+    from agentic_match.retrieval.encoder import SETTINGS_FILE
+
+    path = Path(folder) / SETTINGS_FILE
+    saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return HyReView.of(saved.get("hyre"))
+
+
 def write_checkpoint(
-    dst: Path, model: Any, infer_len: int, temperature: float, trainer_state: dict | None, state: dict
+    dst: Path, model: Any, infer_len: int, settings: EncoderSettings, trainer_state: dict | None, state: dict
 ) -> None:
     """Write a checkpoint folder (model, optimizer state, progress) atomically to ``dst``."""
     import torch
@@ -189,7 +204,7 @@ def write_checkpoint(
     tmp = temp_sibling(dst)
     try:
         tmp.mkdir(parents=True)
-        save_encoder(model, tmp / "model", infer_len, temperature)
+        save_encoder(model, tmp / "model", infer_len, settings)
         if trainer_state is not None:
             torch.save(trainer_state, tmp / "trainer_state.pt")
         (tmp / "state.json").write_text(json.dumps(state, indent=2), encoding="utf-8")
@@ -263,12 +278,21 @@ def train_encoder(
     # ---- model, recipe state, optimiser, schedule (restored from the last checkpoint when resuming)
     resuming = state["epochs_done"] > 0
     model = load_sentence_transformer(last_dir / "model" if resuming else recipe.base_folder(), args.device)
-    infer_len = int(state.get("infer_len") or model.max_seq_length)
+    # One window for training and serving: the encoder's own unless the run asks for
+    # another, and then the saved model serves with that one too (a model trained on 128
+    # tokens and served on 256 reads text it never learned from).
+    infer_len = int(args.max_seq_length or state.get("infer_len") or model.max_seq_length)
+    model.max_seq_length = infer_len  # the recipe's token budgets (HyRe views) count in this window
+    # What the saved model serves with: its score scale and how it reads HyRe text (the
+    # recipe's view, else the base model's, so a second stage keeps what the first learned).
+    served = EncoderSettings(
+        temperature=recipe.temperature, hyre=recipe.hyre_view or saved_hyre_view(recipe.base_folder())
+    )
     recipe.prepare(model, out_dir=out_dir, resuming=resuming)
     out_dir.mkdir(parents=True, exist_ok=True)
     if not (out_dir / CONFIG_FILE).is_file():
         atomic_write_bytes(out_dir / CONFIG_FILE, json.dumps(identity, indent=2).encode("utf-8"))
-    model.max_seq_length = args.max_seq_length
+    model.max_seq_length = infer_len  # again: prepare() may have loaded other models
     if args.freeze_embeddings:
         auto = getattr(model[0], "auto_model", None)
         if auto is not None and hasattr(auto, "get_input_embeddings"):
@@ -323,12 +347,12 @@ def train_encoder(
         model.eval()
         encoder = BiEncoder(
             model,
-            EncoderSettings(temperature=recipe.temperature, max_seq_length=infer_len, batch_size=args.eval_batch_size),
+            replace(served, max_seq_length=infer_len, batch_size=args.eval_batch_size),
             render_config=recipe.render_config,
             memoize=False,
         )
         score, extras = recipe.evaluate(encoder)
-        model.max_seq_length = args.max_seq_length  # encode() restores it, but be explicit
+        model.max_seq_length = infer_len  # encode() restores it, but be explicit
         record = {
             "epoch": epoch,
             "train_loss": total / max(n, 1),
@@ -346,10 +370,10 @@ def train_encoder(
                 state["best_epoch"] = epoch
                 state["best_score"] = None if math.isnan(score) else score
                 write_checkpoint(
-                    best_dir, model, infer_len, recipe.temperature, None, {"epoch": epoch, "score": state["best_score"]}
+                    best_dir, model, infer_len, served, None, {"epoch": epoch, "score": state["best_score"]}
                 )
         ts = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}
-        write_checkpoint(last_dir, model, infer_len, recipe.temperature, ts, state)
+        write_checkpoint(last_dir, model, infer_len, served, ts, state)
         epochs_run.append(epoch)
         line = f"{recipe.label} {epoch}/{args.epochs}: {recipe.describe(record)}  ({train_s:.0f}s)"
         log.info("%s", line)
@@ -375,6 +399,7 @@ __all__ = [
     "dev_score",
     "embed",
     "save_encoder",
+    "saved_hyre_view",
     "set_seed",
     "to_device",
     "train_encoder",
