@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from agentic_match.augment.hyre import HyReConfig, augment_job_text, hyre_messages, pick_examples
+from agentic_match.augment.hyre import HyReConfig, pick_examples
 from agentic_match.config import Settings
 from agentic_match.data import load_demo, render
 from agentic_match.files import write_json
@@ -27,6 +27,9 @@ class DemoResult:
     """What the demo produced: per job the generated resume and the ranked candidates."""
 
     generated: dict[str, str] = field(default_factory=dict)
+    """Per job, the generated resume that passed the checks."""
+    rejected: dict[str, str] = field(default_factory=dict)
+    """Per job whose every attempt failed a check (a copy, a loop): why; it keeps its post."""
     rankings: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     rankings_plain: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     accepted: dict[str, set[str]] = field(default_factory=dict)
@@ -59,13 +62,12 @@ def run_demo(
     job_ids = sorted(corpus.jobs)[:n_jobs]
     train_labels = corpus.label_splits.get("train", corpus.labels)
     examples = pick_examples(corpus, train_labels, hyre, exclude_jobs=set(job_ids))
-    messages = [hyre_messages(corpus.jobs[j], examples, hyre) for j in job_ids]
 
     console.print(f"[bold]1. HyRe[/]: the local model writes a reference resume for {len(job_ids)} jobs")
     console.print("  (starts a local vLLM server on 127.0.0.1 unless one is running: 1-3 minutes on 2 CPU cores)")
     with open_llm(settings) as llm:
         result.timings["llm_ready_s"] = time.perf_counter() - t0
-        encoder, index = _rank(llm, settings, corpus, job_ids, messages, top_k, hyre, console, result)
+        encoder, index = _rank(llm, settings, corpus, job_ids, examples, top_k, hyre, console, result)
         if explain_top > 0:
             _match_and_explain(llm, encoder, index, corpus, job_ids[0], explain_top, hyre, console, result)
     result.timings["total_s"] = time.perf_counter() - t0
@@ -73,6 +75,7 @@ def run_demo(
     if out is not None:
         payload = {
             "generated": result.generated,
+            "rejected": result.rejected,
             "rankings": result.rankings,
             "rankings_plain": result.rankings_plain,
             "match": result.match,
@@ -82,42 +85,74 @@ def run_demo(
     return result
 
 
-def _rank(llm, settings: Settings, corpus, job_ids, messages, top_k: int, hyre: HyReConfig, console, result):
-    """Steps 1-3: HyRe generations, embedding and indexing, top candidates with and without HyRe.
+PACKAGED_WRITER = "smollm2-135m"
+LARGER_WRITER_HINT = (
+    "agentic-match demo --model ~/.cache/offline-models/qwen2.5-coder-1.5b/model.gguf "
+    "(Qwen2.5-Coder-1.5B, assembled by ../shared/models/get-model.sh; any local HF folder or GGUF works)"
+)
+
+
+def _rank(llm, settings: Settings, corpus, job_ids, examples, top_k: int, hyre: HyReConfig, console, result):
+    """Steps 1-3: checked HyRe generations, embedding and indexing, top candidates with and
+    without HyRe.
 
     Returns the encoder and the resume index (step 4 reuses them).
     """
+    from rich.markup import escape
+
+    from agentic_match.augment.batch import hyre_step, process_documents
     from agentic_match.retrieval.encoder import BiEncoder
+    from agentic_match.retrieval.hyre_view import hyre_parts
     from agentic_match.retrieval.index import build_document_index
 
     t = time.perf_counter()
-    # A mild repetition penalty keeps very small generators out of loops.
-    completions = llm.chat_many(messages, max_tokens=hyre.max_tokens, extra_body={"repetition_penalty": 1.1})
+    # The same checked generation as `augment` and the match graph: a copy of the post or of
+    # the few-shot answer, or a looping answer, is retried and then rejected, never shown.
+    jobs = [corpus.jobs[j] for j in job_ids]
+    batch = process_documents(jobs, hyre_step(llm, examples, hyre), concurrency=settings.llm.max_concurrency)
     result.timings["generation_s"] = time.perf_counter() - t
-    cached = sum(c.cached for c in completions)
-    for j, c in zip(job_ids, completions):
-        result.generated[j] = c.text
-        snippet = " ".join(c.text.split())[:240]
-        console.print(f"  [cyan]{j}[/] {corpus.jobs[j].fields.get('title', '')}: {snippet}...", highlight=False)
+    for j in job_ids:
+        title = corpus.jobs[j].fields.get("title", "")
+        parts = hyre_parts(batch.results[j]) if j in batch.results else None
+        if parts is None:
+            result.rejected[j] = batch.failures.get(j, "no generation")
+            why = escape(result.rejected[j])
+            console.print(f"  [cyan]{j}[/] {title}: [yellow]rejected[/] ({why})", highlight=False)
+            continue
+        result.generated[j] = parts[2]
+        console.print(f"  [cyan]{j}[/] {title}:", highlight=False)
+        for line in parts[2].strip().splitlines()[:8]:
+            console.print(f"    {escape(line[:110])}", highlight=False)
     console.print(
-        f"  ({len(completions) - cached} generated, {cached} from cache, {result.timings['generation_s']:.1f}s)"
+        f"  ({len(result.generated)} written, {len(result.rejected)} rejected by the checks, "
+        f"{result.timings['generation_s']:.1f}s)"
     )
+    if settings.llm.model == PACKAGED_WRITER:
+        console.print(
+            "  [yellow]note[/]: the packaged SmolLM2-135M is a smoke-test model, too small to write a reference "
+            "resume worth ranking by (it mostly copies; see docs/benchmarks.md, HyRe writers). For HyRe that helps, "
+            f"point the toolkit at a larger local model: {LARGER_WRITER_HINT}",
+            highlight=False,
+        )
 
     console.print(f"[bold]2. Embed and index[/]: {settings.encoder} + FAISS (exact inner product)")
     t = time.perf_counter()
     encoder = BiEncoder.load(settings.encoder)
     resumes = [corpus.resumes[r] for r in sorted(corpus.resumes)]
     index = build_document_index(resumes, encoder)
-    plain = [render(corpus.jobs[j]) for j in job_ids]
-    queries = [augment_job_text(text, result.generated[j], hyre) for text, j in zip(plain, job_ids)]
-    ids, scores = index.search(encoder.encode(queries), k=top_k)
-    plain_ids, plain_scores = index.search(encoder.encode(plain), k=top_k)
+    # The augmented jobs are read through the encoder's HyRe view (what it was trained with).
+    augmented = [batch.results.get(j, corpus.jobs[j]) for j in job_ids]
+    ids, scores = index.search(encoder.encode(augmented), k=top_k)
+    plain_ids, plain_scores = index.search(encoder.encode([corpus.jobs[j] for j in job_ids]), k=top_k)
     result.timings["retrieval_s"] = time.perf_counter() - t
 
     for lb in corpus.labels:
         if lb.label > 0:
             result.accepted.setdefault(lb.job_id, set()).add(lb.resume_id)
-    console.print("[bold]3. Top candidates per job[/]: job text alone vs job + HyRe (* = labelled accepted)")
+    console.print(
+        f"[bold]3. Top candidates per job[/]: job text alone vs job + HyRe, read as the encoder's HyRe view "
+        f"'{encoder.settings.hyre.mode}' (* = labelled accepted)"
+    )
     for qi, j in enumerate(job_ids):
         result.rankings[j] = [(d, float(x)) for d, x in zip(ids[qi], scores[qi])]
         result.rankings_plain[j] = [(d, float(x)) for d, x in zip(plain_ids[qi], plain_scores[qi])]

@@ -23,8 +23,8 @@ run is resumable; finished rows are kept in ``--work/rows.json``.
 6. ``splits``: the key rows on other splits of the same texts (``--split-seeds``, built with
    ``../shared/data/benchmark/build.py --seed N``), the view chosen on v1's dev.
 
-The few-shot pair is drawn from accepted pairs that are training pairs in every split used,
-so no split's test job or resume is shown to the writer.
+The few-shot pair is an accepted training pair whose job and resume are training documents in
+every split used, so no split's dev or test job or resume is shown to the writer.
 
     nice -n 5 python benchmarks/hyre.py > ~/.cache/agentic-match/bench-hyre.log 2>&1
 """
@@ -109,17 +109,23 @@ def split_dir(seed: int, work: Path) -> Path:
 
 
 def shared_train_examples(corpora: list[Corpus], cfg: HyReConfig) -> list[tuple[Document, Document]]:
-    """The few-shot pairs: accepted training pairs of *every* split, drawn with ``cfg.seed``."""
+    """The few-shot pairs: accepted training pairs of the first split whose job and resume are
+    training documents in *every* split (so no split's dev or test document is shown to the
+    writer), drawn with ``cfg.seed``."""
     import random
 
-    common = None
-    for c in corpora:
-        train = {(lb.job_id, lb.resume_id) for lb in c.label_splits.get("train", c.labels) if lb.label > 0}
-        common = train if common is None else common & train
-    pool = sorted(common or [])
-    if len(pool) < cfg.n_examples:
-        raise SystemExit("no accepted pair is a training pair in every split")
     c0 = corpora[0]
+    train_jobs = set.intersection(*(set(c.split_ids("job", "train")) for c in corpora))
+    train_resumes = set.intersection(*(set(c.split_ids("resume", "train")) for c in corpora))
+    pool = sorted(
+        {
+            (lb.job_id, lb.resume_id)
+            for lb in c0.label_splits.get("train", c0.labels)
+            if lb.label > 0 and lb.job_id in train_jobs and lb.resume_id in train_resumes
+        }
+    )
+    if len(pool) < cfg.n_examples:
+        raise SystemExit("no accepted training pair whose job and resume are training documents in every split")
     return [(c0.jobs[j], c0.resumes[r]) for j, r in random.Random(cfg.seed).sample(pool, cfg.n_examples)]
 
 

@@ -98,11 +98,18 @@ def demo(
     jobs: Annotated[int, typer.Option(help="Jobs to augment with a hypothetical resume (HyRe).")] = 3,
     top: Annotated[int, typer.Option(help="Candidates shown per job.")] = 5,
     out: Annotated[Optional[Path], typer.Option(help="Write the rankings as JSON here.")] = None,
+    model: Annotated[
+        Optional[str],
+        typer.Option(help="Generator: a packaged name, a local HF folder or a GGUF file (default: llm.model)."),
+    ] = None,
 ) -> None:
     """Run the main job end to end on the packaged demo corpus and default models."""
     from agentic_match.demo import run_demo
 
-    run_demo(settings(), n_jobs=jobs, top_k=top, out=out, console=console)
+    s = settings()
+    if model is not None:
+        s = s.model_copy(update={"llm": s.llm.model_copy(update={"model": model})})
+    run_demo(s, n_jobs=jobs, top_k=top, out=out, console=console)
 
 
 def register(app: typer.Typer) -> None:
