@@ -58,6 +58,7 @@ from agentic_match.retrieval.hyre_view import HyReView, hyre_parts, hyre_share_i
 from agentic_match.retrieval.training import ConFitConfig  # noqa: E402
 
 TASKS = ("rank_resume", "rank_job")
+TRAINING_OPTIONS = ("encoder", "epochs", "batch_size", "max_seq_length", "learning_rate")
 WRITERS = {
     "smollm2-135m": "smollm2-135m",
     "qwen2.5-coder-0.5b": str(MODELS / "qwen2.5-coder-0.5b" / "model.gguf"),
@@ -74,6 +75,18 @@ CANDIDATE_VIEWS = [
     HyReView(mode="fusion", weight=0.55),
     HyReView(mode="alone"),
 ]
+
+
+def writer_spec(args: argparse.Namespace, name: str) -> tuple[str, str | None]:
+    """``(base model spec, LoRA adapter folder or None)`` of the writer called ``name``."""
+    for entry in args.adapter_writer:
+        key, _, rest = entry.partition("=")
+        base, _, folder = rest.partition(":")
+        if key == name:
+            if not (Path(folder).expanduser() / "adapter_config.json").is_file():
+                raise SystemExit(f"--adapter-writer {entry}: no LoRA adapter (adapter_config.json) in {folder}")
+            return WRITERS.get(base, base), str(Path(folder).expanduser())
+    return WRITERS.get(name, name), None
 
 
 def say(msg: str) -> None:
@@ -151,8 +164,10 @@ def generate(
     examples: list[tuple[Document, Document]],
     out_path: Path,
     run_id: str,
+    adapter: str | None = None,
 ) -> dict[str, Any]:
-    """HyRe for ``jobs`` by the writer ``spec``; statistics add up over resumed runs."""
+    """HyRe for ``jobs`` by the writer ``spec`` (with the LoRA ``adapter`` folder served on it,
+    when given); statistics add up over resumed runs."""
     from agentic_match.config import load_settings
     from agentic_match.llm import ManagedServer, client_for, token_counts
     from graphs import augment_jobs
@@ -167,7 +182,11 @@ def generate(
     )
     hcfg = HyReConfig(n_examples=1, seed=args.seed, max_tokens=args.max_tokens)
     started = time.perf_counter()
-    with ManagedServer(settings=settings) as info, checkpointer_at(work / "graphs.sqlite") as saver:
+    adapters = {"writer": adapter} if adapter else None
+    with (
+        ManagedServer(settings=settings, adapters=adapters) as info,
+        checkpointer_at(work / "graphs.sqlite") as saver,
+    ):
         ready_s = time.perf_counter() - started
         llm = client_for(settings, info)
         p0, g0 = token_counts(info.root_url)
@@ -182,7 +201,7 @@ def generate(
 
         t0 = time.perf_counter()
         final = run_graph(
-            augment_jobs.build_graph(llm, hcfg, checkpointer=saver),
+            augment_jobs.build_graph(llm, hcfg, adapter="writer" if adapter else None, checkpointer=saver),
             augment_jobs.inputs_for(jobs, examples, output_path=str(out_path), batch_size=args.concurrency),
             run_id,
             on_event=on_event,
@@ -301,15 +320,8 @@ def confit_row(
     from agentic_match.retrieval.training import iterative_rum, train_confit
 
     work = Path(args.work).expanduser() / "models" / tag
-    cfg = ConFitConfig(
-        encoder=args.encoder,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        max_seq_length=args.max_seq_length,
-        learning_rate=args.lr,
-        seed=seed,
-        hyre=view or HyReView(),
-    )
+    # The benchmark's training options are the ConFitConfig fields of the same names.
+    cfg = ConFitConfig(**{f: getattr(args, f) for f in TRAINING_OPTIONS}, seed=seed, hyre=view or HyReView())
     t0 = time.perf_counter()
     if rum:
         band = band or args.band
@@ -342,7 +354,7 @@ def confit_row(
         "wall_s_this_run": round(time.perf_counter() - t0, 1),
         "epochs": args.epochs,
         "batch_size": args.batch_size,
-        "lr": args.lr,
+        "learning_rate": args.learning_rate,
     }
     if view is not None:
         params.update({"writer": args.writer, "hyre_view": view_name(view)})
@@ -465,13 +477,22 @@ def main() -> None:
     p.add_argument("--writers", default="smollm2-135m,qwen2.5-coder-0.5b,qwen2.5-coder-1.5b")
     p.add_argument("--writer", default="qwen2.5-coder-1.5b", help="the writer of the full pass")
     p.add_argument("--writer-jobs", type=int, default=80, help="dev jobs of the writer comparison")
+    p.add_argument(
+        "--adapter-writer",
+        action="append",
+        default=[],
+        metavar="NAME=BASE:FOLDER",
+        help="a fine-tuned writer: the LoRA adapter in FOLDER served on the writer BASE, usable as NAME in "
+        "--writers / --writer (e.g. the SFT + DPO adapter of benchmarks/generator_finetune.py: "
+        "qwen0.5b-sft-dpo=qwen2.5-coder-0.5b:~/.cache/agentic-match/bench-finetune/RUN/adapters/hyre-sft-dpo)",
+    )
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--max-tokens", type=int, default=220)
     p.add_argument("--encoder", default="all-minilm-l6-v2")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--max-seq-length", type=int, default=None, help="training and serving window (None: the encoder's)")
-    p.add_argument("--lr", type=float, default=5e-5)
+    p.add_argument("--learning-rate", type=float, default=5e-5)
     p.add_argument("--band", default="20-30", help="RUM band when the bands stage is skipped")
     p.add_argument("--seeds", default="0,1,2", help="training seeds of the key rows on v1")
     p.add_argument("--split-seeds", default="1,2", help="other splits (build.py --seed N) for the key rows")
@@ -506,35 +527,30 @@ def main() -> None:
 
     if "writers" in stages:
         dev_jobs = [corpus.jobs[j] for j in corpus.split_ids("job", "dev")][: args.writer_jobs]
-        reports = {}
+        # A writer measured on these jobs is not started again (its server alone takes minutes).
+        reports = read_json(work / "writers.json", {})
         for name in [w.strip() for w in args.writers.split(",") if w.strip()]:
-            out = timed(
-                f"writers/{name}",
-                lambda name=name: generate(
-                    args,
-                    WRITERS.get(name, name),
-                    dev_jobs,
-                    examples,
-                    work / "writers" / f"{name}.jsonl",
-                    f"writer:{name}",
-                ),
-            )
-            reports[name] = writer_report(dev_jobs, out["final"], out["stats"])
+            if reports.get(name, {}).get("jobs") != len(dev_jobs):
+                spec, adapter = writer_spec(args, name)
+                out = timed(
+                    f"writers/{name}",
+                    lambda name=name, spec=spec, adapter=adapter: generate(
+                        args, spec, dev_jobs, examples, work / "writers" / f"{name}.jsonl", f"writer:{name}", adapter
+                    ),
+                )
+                reports[name] = writer_report(dev_jobs, out["final"], out["stats"])
+                write_json(work / "writers.json", reports)
             say(f"writer {name}: {reports[name]}")
             rows.append({"system": name, "task": "hyre_writer", "metrics": reports[name]})
         notes["writers"] = reports
 
     generated_path = work / f"jobs.{args.writer}.jsonl"
     if "generate" in stages:
+        spec, adapter = writer_spec(args, args.writer)
         out = timed(
             "generate",
             lambda: generate(
-                args,
-                WRITERS.get(args.writer, args.writer),
-                list(corpus.jobs.values()),
-                examples,
-                generated_path,
-                f"all:{args.writer}",
+                args, spec, list(corpus.jobs.values()), examples, generated_path, f"all:{args.writer}", adapter
             ),
         )
         notes["generation"] = writer_report(list(corpus.jobs.values()), out["final"], out["stats"])
