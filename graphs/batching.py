@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -206,7 +207,7 @@ def run_graph(
 
 
 @dataclass
-class BatchContext:
+class BatchContext(ABC):
     """The runtime context of a batch graph: its dependencies, settings and capability.
 
     Subclasses implement :meth:`process` and :meth:`write`; the rest has defaults.
@@ -240,13 +241,13 @@ class BatchContext:
         """What a batch task carries besides its rows (sent with ``Send``)."""
         return {}
 
+    @abstractmethod
     def process(self, task: dict, emit: Callable[[Any], None]) -> dict:
         """The state update of one batch: ``results``, ``failures`` (and extras)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def write(self, state: dict) -> dict:
         """Write the outputs once every batch is done; the final state update."""
-        raise NotImplementedError
 
 
 @dataclass

@@ -34,6 +34,7 @@ import math
 import random
 import shutil
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -70,7 +71,7 @@ class TrainResult:
     """False when ``stop_after`` ended the call before the last epoch."""
 
 
-class EncoderRecipe:
+class EncoderRecipe(ABC):
     """What one training method adds to :func:`train_encoder`.
 
     Subclasses set the class attributes and implement :meth:`batches` and :meth:`loss`; the
@@ -87,9 +88,9 @@ class EncoderRecipe:
     keep: Literal["best", "last"] = "best"
     label: str = "epoch"
 
+    @abstractmethod
     def base_folder(self) -> Path:
         """The encoder folder training starts from."""
-        raise NotImplementedError
 
     @property
     def temperature(self) -> float:
@@ -112,14 +113,15 @@ class EncoderRecipe:
 
     def prepare(self, model: Any, *, out_dir: Path, resuming: bool) -> None:
         """Called once the model is loaded, before the optimizer (texts, loss, reference)."""
+        return None  # an optional hook: most recipes need nothing here
 
+    @abstractmethod
     def batches(self, epoch: int) -> list[Any]:
         """The batches of ``epoch`` (1-based), deterministic: a resumed run sees the same ones."""
-        raise NotImplementedError
 
+    @abstractmethod
     def loss(self, model: Any, batch: Any, rng: random.Random) -> Tensor | tuple[Tensor, dict[str, float]]:
         """The step loss of one batch, optionally with named terms to average and log."""
-        raise NotImplementedError
 
     def evaluate(self, encoder: BiEncoder) -> tuple[float, dict[str, Any]]:
         """``(score that chooses the best epoch, or nan; fields added to the epoch record)``."""
