@@ -246,6 +246,12 @@ class ServerSettings(BaseModel):
     port: int = Field(0, ge=0, le=65535, description="0: pick a free port.")
     max_model_len: int = Field(4096, ge=256, description="Context length served.")
     kv_cache_gib: int = Field(2, ge=1, description="CPU KV-cache size in GiB (VLLM_CPU_KVCACHE_SPACE).")
+    dtype: str = Field(
+        "auto",
+        description="Weights' dtype served (vLLM --dtype). 'auto': float32 on a CPU without native "
+        "bfloat16 (AVX-512 BF16 or AMX), where vLLM's bfloat16 matmuls take a slow fallback, and the "
+        "model's own dtype elsewhere; or any vLLM value (bfloat16, float16, float32).",
+    )
     gpu_memory_utilization: float = Field(0.85, gt=0, le=1, description="GPU only.")
     startup_timeout_s: float = Field(900.0, gt=0, description="How long to wait for health.")
     extra_args: list[str] = Field(default_factory=list, description="Extra vLLM flags.")
