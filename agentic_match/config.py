@@ -27,7 +27,7 @@ import typing
 from collections.abc import Mapping
 from dataclasses import MISSING
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -246,11 +246,11 @@ class ServerSettings(BaseModel):
     port: int = Field(0, ge=0, le=65535, description="0: pick a free port.")
     max_model_len: int = Field(4096, ge=256, description="Context length served.")
     kv_cache_gib: int = Field(2, ge=1, description="CPU KV-cache size in GiB (VLLM_CPU_KVCACHE_SPACE).")
-    dtype: str = Field(
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
         "auto",
         description="Weights' dtype served (vLLM --dtype). 'auto': float32 on a CPU without native "
         "bfloat16 (AVX-512 BF16 or AMX), where vLLM's bfloat16 matmuls take a slow fallback, and the "
-        "model's own dtype elsewhere; or any vLLM value (bfloat16, float16, float32).",
+        "model's own dtype elsewhere; or bfloat16, float16, float32 as given.",
     )
     gpu_memory_utilization: float = Field(0.85, gt=0, le=1, description="GPU only.")
     startup_timeout_s: float = Field(900.0, gt=0, description="How long to wait for health.")

@@ -223,7 +223,7 @@ class ManagedServer:
         # The key reaches vLLM through its environment, never its command line (``ps`` shows argv).
         env["VLLM_API_KEY"] = key
         gpu = gpu_available()
-        if (dtype := served_dtype(cfg.dtype, gpu=gpu, native_bf16=not gpu and cpu_has_native_bf16())) is not None:
+        if (dtype := served_dtype(cfg.dtype, gpu=gpu, native_bf16=cpu_has_native_bf16())) is not None:
             cmd += ["--dtype", dtype]
         if gpu:
             cmd += ["--gpu-memory-utilization", str(cfg.gpu_memory_utilization)]
