@@ -252,6 +252,13 @@ class ServerSettings(BaseModel):
         "bfloat16 (AVX-512 BF16 or AMX), where vLLM's bfloat16 matmuls take a slow fallback, and the "
         "model's own dtype elsewhere; or bfloat16, float16, float32 as given.",
     )
+    cpu_reserved_cores: int | None = Field(
+        None,
+        ge=0,
+        description="CPU only: cores vLLM keeps off its inference threads for the API process "
+        "(VLLM_CPU_NUM_OF_RESERVED_CPU). None: 0 on machines of 4 cores or fewer, where reserving "
+        "one would take half or more of the compute from the model, and vLLM's own default above.",
+    )
     gpu_memory_utilization: float = Field(0.85, gt=0, le=1, description="GPU only.")
     startup_timeout_s: float = Field(900.0, gt=0, description="How long to wait for health.")
     extra_args: list[str] = Field(default_factory=list, description="Extra vLLM flags.")

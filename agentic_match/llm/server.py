@@ -116,6 +116,20 @@ def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
     return bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
+def reserved_cpu_cores(setting: int | None, n_cpus: int) -> int | None:
+    """Cores vLLM's CPU backend keeps for its API process (``server.cpu_reserved_cores``);
+    None leaves vLLM's default.
+
+    vLLM reserves a core by default so the HTTP front end does not compete with the inference
+    threads. On a machine of 2 cores that leaves the model one, and the front end, idle while
+    the model computes, does not need it: the 1.5B writer ran several times faster with none
+    reserved (measured by ``benchmarks/hyre.py --stages writers``, see docs/benchmarks.md).
+    """
+    if setting is not None:
+        return setting
+    return 0 if n_cpus <= 4 else None
+
+
 def served_dtype(setting: str, *, gpu: bool, native_bf16: bool) -> str | None:
     """The ``--dtype`` to pass vLLM for the ``server.dtype`` setting (None: vLLM's own choice).
 
@@ -231,6 +245,8 @@ class ManagedServer:
             # On CPU vLLM sizes its KV cache from this variable; its default (a fraction of
             # the NUMA node's memory) fails on small machines.
             env.setdefault("VLLM_CPU_KVCACHE_SPACE", str(cfg.kv_cache_gib))
+            if (reserved := reserved_cpu_cores(cfg.cpu_reserved_cores, os.cpu_count() or 1)) is not None:
+                env.setdefault("VLLM_CPU_NUM_OF_RESERVED_CPU", str(reserved))
         if self.adapters:
             cmd += lora_args(self.adapters)
             # Lets a pipeline add a newly trained adapter to this server without a restart
