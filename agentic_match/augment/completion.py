@@ -1,13 +1,14 @@
 """LGIR resume completion: SRC (self-report) and IRC (interaction-based) completions.
 
-LGIR (Zheng et al. 2024) completes sparse resumes with an LLM: SRC reads the resume alone,
+LGIR (Du, Luo, Yan et al., "Enhancing Job Recommendation through LLM-based Generative
+Adversarial Networks", AAAI 2024) completes sparse resumes with an LLM: SRC reads the resume alone,
 IRC also reads the job posts the user interacted with. What the model infers is kept
 apart from what the user wrote: the completed document keeps every original field and text,
 and adds one field, ``inferred`` (rendered under its own ``## inferred`` heading), whose
 content is also stored structured in ``metadata["inferred"]`` with the method that made it.
 
-:func:`fabrication_report` counts generated skills that nothing supports - no word overlap
-with the resume or with the interacted jobs - so SRC and IRC can be compared
+:func:`fabrication_report` counts generated skills that neither the resume nor the interacted
+jobs state (some content word of the skill appears in neither), so SRC and IRC can be compared
 (:func:`compare_fabrication`).
 """
 
@@ -205,10 +206,18 @@ def content_words(text: str) -> set[str]:
     return {w for w in (m.lower().strip(".") for m in _WORD.findall(text)) if w and w not in _STOP}
 
 
-def skill_supported(skill: str, evidence_words: set[str]) -> bool:
-    """A skill is supported when one of its content words appears in the evidence."""
+def skill_supported(skill: str, evidence_words: set[str], *, every_word: bool = False) -> bool:
+    """Whether the evidence supports a skill.
+
+    Loose (the default): one of the skill's content words appears in the evidence. Strict
+    (``every_word``): every content word does, so "Kubernetes administration" needs both
+    words stated - a shared generic word ("management", "systems") no longer vouches for a
+    skill the resume never names.
+    """
     words = content_words(skill)
-    return bool(words) and bool(words & evidence_words)
+    if not words:
+        return False
+    return words <= evidence_words if every_word else bool(words & evidence_words)
 
 
 @dataclass
@@ -218,8 +227,9 @@ class FabricationReport:
     Attributes:
         doc_id: The resume.
         method: ``src`` or ``irc``.
-        supported: Skills with a word in the resume or the interacted jobs.
-        unsupported: Skills with no support at all (possible fabrications).
+        supported: Skills the resume or the interacted jobs state (every content word of the
+            skill appears there).
+        unsupported: Skills they do not state (possible fabrications).
     """
 
     doc_id: str
@@ -252,7 +262,7 @@ def fabrication_report(
     for s in skills:
         if not s.strip():
             continue
-        (rep.supported if skill_supported(s, evidence) else rep.unsupported).append(s.strip())
+        (rep.supported if skill_supported(s, evidence, every_word=True) else rep.unsupported).append(s.strip())
     return rep
 
 

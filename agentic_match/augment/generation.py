@@ -101,19 +101,66 @@ def text_problem(text: str, policy: GenerationPolicy = GenerationPolicy()) -> st
     return None
 
 
+_BULLET = re.compile(r"^[\s\-*•·>#]+")
+
+
+def _norm_line(line: str) -> str:
+    # A copied line comes back with a bullet or heading marker in front of it as often as not.
+    return " ".join(_BULLET.sub("", line).lower().split())
+
+
 def echo_problem(generated: str, source: str, max_share: float = 0.6, what: str = "the input") -> str | None:
     """A problem when most lines of ``generated`` are copied verbatim from ``source``.
 
-    Small models often answer by repeating the document they were shown (``what`` names it
-    in the message); such an answer adds nothing and would only duplicate that text.
+    Lines are compared without leading bullets or heading marks, case and spacing. Small
+    models often answer by repeating the document they were shown (``what`` names it in the
+    message); such an answer adds nothing and would only duplicate that text.
     """
-    src = {ln.strip().lower() for ln in source.splitlines() if len(ln.strip()) > 3}
-    lines = [ln.strip().lower() for ln in generated.splitlines() if len(ln.strip()) > 3]
+    src = {n for ln in source.splitlines() if len(n := _norm_line(ln)) > 3}
+    lines = [n for ln in generated.splitlines() if len(n := _norm_line(ln)) > 3]
     if not lines or not src:
         return None
     share = sum(ln in src for ln in lines) / len(lines)
     if share >= max_share:
         return f"generation repeats {what} ({share:.0%} of its lines copied)"
+    return None
+
+
+def loop_problem(generated: str, max_repeats: int = 2) -> str | None:
+    """A problem when a line comes back more than ``max_repeats`` times: a model stuck in a
+    loop until its token budget runs out (the answer's words may still look varied)."""
+    counts: dict[str, int] = {}
+    for ln in generated.splitlines():
+        if len(n := _norm_line(ln)) > 3:
+            counts[n] = counts.get(n, 0) + 1
+    worst = max(counts.values(), default=0)
+    if worst > max_repeats:
+        return f"generation loops (a line repeated {worst} times)"
+    return None
+
+
+_LAYOUT_LINE = re.compile(r"^\s*-?\s*([A-Za-z][\w ]{0,30}):\s*(\S.*)$")
+
+
+def placeholder_problem(generated: str, layout: str, min_overlap: float = 0.6) -> str | None:
+    """A problem when the answer fills a layout line with the layout's own description.
+
+    ``layout`` holds lines such as ``Summary: two sentences on experience and strengths``;
+    an answer line under the same label whose words cover at least ``min_overlap`` of that
+    description's words (``Summary: 2 sentences on experience and strengths``) repeats the
+    instruction instead of following it.
+    """
+    wanted = {}
+    for ln in layout.splitlines():
+        if m := _LAYOUT_LINE.match(ln):
+            wanted[m.group(1).strip().lower()] = {w.lower() for w in _WORD.findall(m.group(2))}
+    for ln in generated.splitlines():
+        m = _LAYOUT_LINE.match(ln)
+        if not m or (desc := wanted.get(m.group(1).strip().lower())) is None or not desc:
+            continue
+        words = {w.lower() for w in _WORD.findall(m.group(2))}
+        if len(words & desc) / len(desc) >= min_overlap:
+            return f"generation repeats the layout's placeholder for {m.group(1).strip()!r}"
     return None
 
 

@@ -24,6 +24,8 @@ from agentic_match.augment.generation import (
     Outcome,
     echo_problem,
     generate_text,
+    loop_problem,
+    placeholder_problem,
 )
 from agentic_match.config import setting
 from agentic_match.data.render import RenderConfig, render
@@ -235,6 +237,24 @@ def augmented_document(
     return Document(id=doc.id, kind=doc.kind, fields={}, text=text, metadata=meta)
 
 
+def hyre_problem(
+    text: str, source: str, answers: Sequence[str], layout: str, config: HyReConfig = HyReConfig()
+) -> str | None:
+    """Why a HyRe answer is rejected, or None: a copy of the target document or of a few-shot
+    answer (``max_copied_share``), a loop (a line repeated more than twice), or the layout's
+    placeholders written back instead of filled in.
+
+    Small models fail in all three ways: Qwen2.5-Coder-0.5B wrote ``Summary: 2 sentences on
+    experience and strengths`` and the same experience line a dozen times, and bullet-marked
+    copies of the post's requirements (see docs/benchmarks.md, HyRe writers).
+    """
+    problems = [loop_problem(text), placeholder_problem(text, layout)]
+    if config.max_copied_share < 1:
+        problems.append(echo_problem(text, source, config.max_copied_share))
+        problems += [echo_problem(text, a, config.max_copied_share, "a few-shot example's answer") for a in answers]
+    return next((p for p in problems if p), None)
+
+
 def hyre_document(
     llm: ChatModel,
     doc: Document,
@@ -255,12 +275,10 @@ def hyre_document(
     # did so for most test jobs): the same text appended to every job only blurs them.
     answers = few_shot_answers(doc.kind, examples, config, render_config)
 
+    layout = prompts.render("hyre" if doc.kind == "job" else "hyre_reverse")
+
     def check(text: str) -> str | None:
-        if config.max_copied_share >= 1:
-            return None
-        problems = [echo_problem(text, source, config.max_copied_share)]
-        problems += [echo_problem(text, a, config.max_copied_share, "a few-shot example's answer") for a in answers]
-        return next((p for p in problems if p), None)
+        return hyre_problem(text, source, answers, layout, config)
 
     messages = messages_for(doc, examples, config, render_config)
     outcome = generate_text(llm, messages, policy=policy, max_tokens=config.max_tokens, check=check)

@@ -18,6 +18,7 @@ from agentic_match.augment.completion import (
     completed_document,
     fabrication_report,
     interacted_jobs,
+    skill_supported,
 )
 from agentic_match.augment.generation import (
     GenerationPolicy,
@@ -149,6 +150,9 @@ def test_fabrication_report_and_comparison(corpus):
     rep = fabrication_report(resume, ["Python", "Kubernetes", "Underwater welding", "on-call rotation"], [job], "irc")
     assert rep.supported == ["Python", "Kubernetes", "on-call rotation"]
     assert rep.unsupported == ["Underwater welding"] and rep.total == 4 and rep.rate == 0.25
+    # strict: every content word must be stated; one shared generic word is not support
+    assert skill_supported("Underwater administration", {"administration"})
+    assert not skill_supported("Underwater administration", {"administration"}, every_word=True)
     src = fabrication_report(resume, ["Python", "Basket weaving"], [], "src")
     table = compare_fabrication([rep, src])
     assert table["irc"]["unsupported"] == 1 and table["src"]["rate"] == 0.5 and table["src"]["documents"] == 1
@@ -212,6 +216,31 @@ def test_echoed_job_is_rejected_then_reported(corpus):
     assert out is job and "repeats the input" in outcome.problem
     out, outcome = hyre_document(ScriptedChat(default=echo), job, ex, HyReConfig(max_copied_share=1.0))
     assert outcome.ok
+    # a copy with bullet marks in front of the post's lines is still a copy
+    bulleted = "\n".join(f"- {ln}" for ln in echo.splitlines() if ln.strip())
+    assert "repeats the input" in echo_problem(bulleted, echo)
+
+
+def test_looping_and_placeholder_answers_are_rejected(corpus):
+    """What Qwen2.5-Coder-0.5B wrote for dev jobs: the layout's descriptions and a loop."""
+    import prompts
+    from agentic_match.augment.generation import loop_problem, placeholder_problem
+
+    layout = prompts.render("hyre")
+    placeholder = (
+        "Title: Account Manager\nSummary: 2 sentences on experience and strengths\n"
+        "Skills: 8 to 12 skills, comma-separated"
+    )
+    assert "placeholder for 'Summary'" in placeholder_problem(placeholder, layout)
+    filled = "Title: Account Manager\nSummary: Ten years of enterprise accounts.\nSkills: SQL, Python, negotiation"
+    assert placeholder_problem(filled, layout) is None
+    loop = "Experience:\n" + "- 10/2011 to Current\n  Senior Account Executive\n" * 4
+    assert "repeated 4 times" in loop_problem(loop)
+    assert loop_problem(filled) is None
+    job = corpus.jobs["demo-j-01"]
+    ex = pick_examples(corpus, corpus.label_splits["train"], HyReConfig())
+    out, outcome = hyre_document(ScriptedChat(default=placeholder), job, ex, policy=GenerationPolicy(attempts=2))
+    assert out is job and "placeholder" in outcome.problem
 
 
 def test_copied_few_shot_answer_is_rejected(corpus):
