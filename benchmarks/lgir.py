@@ -93,8 +93,15 @@ WRITERS = {
     "qwen2.5-coder-0.5b": str(MODELS / "qwen2.5-coder-0.5b" / "model.gguf"),
     "qwen2.5-coder-1.5b": str(MODELS / "qwen2.5-coder-1.5b" / "model.gguf"),
 }
-VARIANTS = {"lgir-base": ("base", False), "lgir-src": ("src", False), "lgir-irc": ("irc", False)}
-VARIANTS["lgir-irc+gan"] = ("irc", True)
+# system: (the users' text, LGIRConfig overrides). The paper's variants, then an ablation of
+# the one deviation from it: the recommender without the text-cosine prior.
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "lgir-base": ("base", {"gan": False}),
+    "lgir-src": ("src", {"gan": False}),
+    "lgir-irc": ("irc", {"gan": False}),
+    "lgir-irc+gan": ("irc", {"gan": True}),
+    "lgir-base-no-prior": ("base", {"gan": False, "text_prior": False}),
+}
 
 
 def say(msg: str) -> None:
@@ -294,13 +301,13 @@ def evaluate_protocol(
             cache[key] = {"per_list": score_lists(lists, scorer)}
             write_json(cache_path, cache)
         per_list_mean[name] = cache[key]["per_list"]
-    for name, (text, gan) in VARIANTS.items():
+    for name, (text, overrides) in VARIANTS.items():
         runs = []
         for seed in args.seeds:
             key = f"{task}/{name}/s{seed}"
             if key not in cache:
                 t0 = time.perf_counter()
-                model = fit(uvecs[text], LGIRConfig(seed=seed, gan=gan))
+                model = fit(uvecs[text], LGIRConfig(seed=seed, **overrides))
                 per_list = score_lists(
                     lists,
                     lambda u, cands, m=model, uv=uvecs[text]: m.score(
