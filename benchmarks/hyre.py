@@ -45,25 +45,17 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-MODELS = Path("~/.cache/offline-models").expanduser()
+from generation_common import REPO, SHARED, WRITERS, add_generation_args, read_json, say, write_json  # noqa: E402
 
 from agentic_match.augment.hyre import HyReConfig, hyre_claims  # noqa: E402
 from agentic_match.data import document_from_row, load_benchmark  # noqa: E402
 from agentic_match.data.schema import Corpus, Document  # noqa: E402
 from agentic_match.evaluation import evaluate, load_task, results_table_markdown, write_results  # noqa: E402
-from agentic_match.files import atomic_write_bytes  # noqa: E402
 from agentic_match.retrieval.hyre_view import HyReView, hyre_parts, hyre_share_in_window  # noqa: E402
 from agentic_match.retrieval.training import ConFitConfig  # noqa: E402
 
 TASKS = ("rank_resume", "rank_job")
 TRAINING_OPTIONS = ("encoder", "epochs", "batch_size", "max_seq_length", "learning_rate")
-WRITERS = {
-    "smollm2-135m": "smollm2-135m",
-    "qwen2.5-coder-0.5b": str(MODELS / "qwen2.5-coder-0.5b" / "model.gguf"),
-    "qwen2.5-coder-1.5b": str(MODELS / "qwen2.5-coder-1.5b" / "model.gguf"),
-}
 CANDIDATE_VIEWS = [
     HyReView(mode="append"),
     HyReView(mode="budget", share=0.25),
@@ -89,20 +81,8 @@ def writer_spec(args: argparse.Namespace, name: str) -> tuple[str, str | None]:
     return WRITERS.get(name, name), None
 
 
-def say(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
 def view_name(v: HyReView) -> str:
     return {"budget": f"budget-{v.share:g}", "fusion": f"fusion-{v.weight:g}"}.get(v.mode, v.mode)
-
-
-def read_json(path: Path, default: Any) -> Any:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
-
-
-def write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1, default=str).encode())
 
 
 # ---------------------------------------------------------------------------- data
@@ -202,7 +182,7 @@ def generate(
         t0 = time.perf_counter()
         final = run_graph(
             augment_jobs.build_graph(llm, hcfg, adapter="writer" if adapter else None, checkpointer=saver),
-            augment_jobs.inputs_for(jobs, examples, output_path=str(out_path), batch_size=args.concurrency),
+            augment_jobs.inputs_for(jobs, examples, output_path=str(out_path), batch_size=args.batch_size_docs),
             run_id,
             on_event=on_event,
             max_concurrency=args.concurrency,
@@ -229,7 +209,10 @@ def writer_report(jobs: list[Document], final: dict[str, Any], stats: dict[str, 
     """Copy rate, failed checks, unsupported claims and speed of one writer's run."""
     failures = final.get("failures") or {}
     results = final.get("results") or {}
-    copies = sum(1 for f in failures.values() if "repeats" in str(f.get("problem", "")))
+    problems = [str(f.get("problem", "")) if isinstance(f, dict) else str(f) for f in failures.values()]
+    copies = sum(1 for p in problems if "repeats the input" in p or "few-shot" in p)
+    loops = sum(1 for p in problems if "loops" in p)
+    placeholders = sum(1 for p in problems if "placeholder" in p)
     supported = unsupported = 0
     for job in jobs:
         row = results.get(job.id)
@@ -246,6 +229,8 @@ def writer_report(jobs: list[Document], final: dict[str, Any], stats: dict[str, 
     return {
         "jobs": n,
         "copy_rate_pct": round(100 * copies / n, 1),
+        "loop_rate_pct": round(100 * loops / n, 1),
+        "placeholder_rate_pct": round(100 * placeholders / n, 1),
         "failed_checks_pct": round(100 * len(failures) / n, 1),
         "unsupported_claims_pct": round(100 * unsupported / max(1, supported + unsupported), 1),
         "claims": supported + unsupported,
@@ -257,6 +242,43 @@ def writer_report(jobs: list[Document], final: dict[str, Any], stats: dict[str, 
         "generated_tokens_per_job": round(stats["generated_tokens"] / stats["generated_docs"])
         if stats.get("generated_docs")
         else None,
+    }
+
+
+def recheck(jobs: list[Document], generated: dict[str, Document], examples: list[tuple[Document, Document]]) -> dict:
+    """The accepted answers of a run put through today's HyRe checks (``hyre_problem``): the
+    share that is a copy (of the post or the few-shot answer), a loop, or the layout's
+    placeholders written back. Answers generated before a check existed are counted here
+    without regenerating them."""
+    import prompts
+    from agentic_match.augment.hyre import few_shot_answers, hyre_problem
+    from agentic_match.data.render import render
+
+    hcfg = HyReConfig(n_examples=len(examples))
+    answers = few_shot_answers("job", examples, hcfg)
+    layout = prompts.render("hyre")
+    kinds = {"copy": 0, "loop": 0, "placeholder": 0}
+    checked = retried = 0
+    for job in jobs:
+        doc = generated.get(job.id)
+        parts = hyre_parts(doc) if doc is not None else None
+        if parts is None or parts[0] is None:
+            continue
+        checked += 1
+        retried += int(doc.metadata.get("hyre", {}).get("attempts", 1) > 1)
+        problem = hyre_problem(parts[2], render(job), answers, layout, hcfg) or ""
+        kind = (
+            "loop" if "loops" in problem else "placeholder" if "placeholder" in problem else "copy" if problem else None
+        )
+        if kind:
+            kinds[kind] += 1
+    n = max(1, checked)
+    return {
+        "accepted": checked,
+        # accepted only after a first answer was rejected (a copy, a loop, placeholders)
+        "retried_pct": round(100 * retried / max(1, len(jobs)), 1),
+        "rejected_now_pct": round(100 * sum(kinds.values()) / n, 1),
+        **{f"{k}_now_pct": round(100 * v / n, 1) for k, v in kinds.items()},
     }
 
 
@@ -486,7 +508,7 @@ def main() -> None:
         "--writers / --writer (e.g. the SFT + DPO adapter of benchmarks/generator_finetune.py: "
         "qwen0.5b-sft-dpo=qwen2.5-coder-0.5b:~/.cache/agentic-match/bench-finetune/RUN/adapters/hyre-sft-dpo)",
     )
-    p.add_argument("--concurrency", type=int, default=16)
+    add_generation_args(p)
     p.add_argument("--max-tokens", type=int, default=220)
     p.add_argument("--encoder", default="all-minilm-l6-v2")
     p.add_argument("--epochs", type=int, default=1)
@@ -539,9 +561,13 @@ def main() -> None:
                     ),
                 )
                 reports[name] = writer_report(dev_jobs, out["final"], out["stats"])
-                write_json(work / "writers.json", reports)
+                reports[name]["in_flight"] = min(args.concurrency, -(-len(dev_jobs) // args.batch_size_docs))
+            # Cheap, so always redone: what today's checks say of the answers the run accepted.
+            reports[name]["recheck"] = recheck(dev_jobs, load_generated(work / "writers" / f"{name}.jsonl"), examples)
+            write_json(work / "writers.json", reports)
             say(f"writer {name}: {reports[name]}")
-            rows.append({"system": name, "task": "hyre_writer", "metrics": reports[name]})
+            flat = {k: v for k, v in reports[name].items() if k != "recheck"}
+            rows.append({"system": name, "task": "hyre_writer", "metrics": {**flat, **reports[name]["recheck"]}})
         notes["writers"] = reports
 
     generated_path = work / f"jobs.{args.writer}.jsonl"

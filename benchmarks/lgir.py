@@ -59,10 +59,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-MODELS = Path("~/.cache/offline-models").expanduser()
+from generation_common import REPO, SHARED, WRITERS, add_generation_args, read_json, say, write_json  # noqa: E402
 
 from agentic_match.augment.completion import (  # noqa: E402
     INFERRED_FIELD,
@@ -86,13 +83,7 @@ from agentic_match.evaluation.sampled import (  # noqa: E402
     summarise,
     warm_split,
 )
-from agentic_match.files import atomic_write_bytes  # noqa: E402
 
-WRITERS = {
-    "smollm2-135m": "smollm2-135m",
-    "qwen2.5-coder-0.5b": str(MODELS / "qwen2.5-coder-0.5b" / "model.gguf"),
-    "qwen2.5-coder-1.5b": str(MODELS / "qwen2.5-coder-1.5b" / "model.gguf"),
-}
 # system: (the users' text, LGIRConfig overrides). The paper's variants, then an ablation of
 # the one deviation from it: the recommender without the text-cosine prior.
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -102,18 +93,6 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "lgir-irc+gan": ("irc", {"gan": True}),
     "lgir-base-no-prior": ("base", {"gan": False, "text_prior": False}),
 }
-
-
-def say(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def read_json(path: Path, default: Any) -> Any:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
-
-
-def write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1, default=str).encode())
 
 
 # ---------------------------------------------------------------------------- users
@@ -365,14 +344,7 @@ def main() -> None:
     p.add_argument("--encoder", default="all-minilm-l6-v2")
     p.add_argument("--confit-model", default=None, help="a ConFit* model folder for the confit-cosine row")
     p.add_argument("--completion-weight", type=float, default=0.5, help="weight of the completion's vector")
-    p.add_argument("--concurrency", type=int, default=16, help="requests in flight (graph tasks run at once)")
-    p.add_argument(
-        "--batch-size-docs",
-        type=int,
-        default=2,
-        help="documents per graph task; each task generates its documents one after another, so the "
-        "requests in flight are min(concurrency, tasks): keep it small so that every slot is used",
-    )
+    add_generation_args(p)
     p.add_argument("--max-tokens", type=int, default=200, help="generation budget of one completion")
     p.add_argument("--seed", type=int, default=0, help="seed of the user draw, the warm split and the lists")
     p.add_argument("--no-write", action="store_true")

@@ -46,10 +46,14 @@ TABLES = [
         "HyRe writers on the same dev jobs (benchmarks/hyre.py, stage writers)",
         "hyre.json",
         [
+            "retried_pct",
             "copy_rate_pct",
+            "loop_rate_pct",
+            "placeholder_rate_pct",
             "failed_checks_pct",
             "unsupported_claims_pct",
             "jobs_per_min",
+            "in_flight",
             "server_ready_s",
             "prompt_tokens_per_job",
             "generated_tokens_per_job",
@@ -79,6 +83,18 @@ TABLES = [
         "augmentation.json",
         ["map@5", "ndcg@5", "mrr"],
         ["lgir_rank_job"],
+    ),
+    (
+        "LGIR, warm protocol: each user's held-out interactions against 20 sampled jobs (benchmarks/lgir.py)",
+        "lgir.json",
+        ["map@5", "map@5_sd", "map@5_p_vs_base", "ndcg@5", "ndcg@5_sd", "mrr", "mrr_sd"],
+        ["lgir_warm"],
+    ),
+    (
+        "LGIR, cold protocol: new users against new jobs, topical qrels (benchmarks/lgir.py)",
+        "lgir.json",
+        ["map@5", "map@5_sd", "map@5_p_vs_base", "ndcg@5", "ndcg@5_sd", "mrr", "mrr_sd"],
+        ["lgir_cold"],
     ),
     (
         "Fabrication, SRC vs IRC (benchmarks/augmentation.py)",
@@ -170,14 +186,14 @@ def main() -> None:
             continue
         print(f"### {title}\n")
         print(results_table_markdown(path, columns=columns, tasks=tasks, provenance=True))
-        if tasks == ["lgir_rank_job"]:
-            print(groups_table(path))
+        if tasks in (["lgir_rank_job"], ["lgir_warm"], ["lgir_cold"]):
+            print(groups_table(path, tasks=tasks))
 
 
-def groups_table(path: Path, metric: str = "ndcg@5") -> str:
+def groups_table(path: Path, metric: str = "ndcg@5", tasks: list[str] | None = None) -> str:
     """LGIR's few-shot analysis: ``metric`` per interaction-count group (rows' ``groups``)."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    rows = [r for r in data["rows"] if r.get("groups")]
+    rows = [r for r in data["rows"] if r.get("groups") and (tasks is None or r.get("task") in tasks)]
     if not rows:
         return ""
     names = list(rows[0]["groups"])
