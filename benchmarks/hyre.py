@@ -137,6 +137,27 @@ def load_generated(path: Path) -> dict[str, Document]:
 
 
 # ---------------------------------------------------------------------------- generation
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def finished_run(out_path: Path, jobs: list[Document]) -> dict[str, Any] | None:
+    """The graph's final ``results`` / ``failures`` read back from a finished run's output
+    files, or None when some job is not in them yet (the run must go on)."""
+    from agentic_match.augment.batch import failures_path
+
+    if not out_path.is_file():
+        return None
+    rows = {r["id"]: r for r in _jsonl(out_path)}
+    if any(j.id not in rows for j in jobs):
+        return None
+    fpath = failures_path(out_path)
+    failures = {}
+    if fpath.is_file():
+        failures = {f["id"]: f.get("problem", "") for f in _jsonl(fpath)}
+    return {"results": {j: r for j, r in rows.items() if j not in failures}, "failures": failures}
+
+
 def generate(
     args: argparse.Namespace,
     spec: str,
@@ -157,6 +178,8 @@ def generate(
     stats_path = work / "generation-stats.json"
     stats = read_json(stats_path, {})
     prev = stats.get(run_id, {"wall_s": 0.0, "generated_docs": 0, "prompt_tokens": 0, "generated_tokens": 0})
+    if (final := finished_run(out_path, jobs)) is not None:  # nothing left to generate: no server
+        return {"final": final, "stats": prev}
     settings = load_settings(
         overrides={"llm": {"model": spec, "max_concurrency": args.concurrency, "max_tokens": args.max_tokens}}
     )
