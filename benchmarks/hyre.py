@@ -228,14 +228,23 @@ def generate(
     return {"final": final, "stats": prev}
 
 
+def problem_kind(problem: str) -> str:
+    """``copy``, ``loop``, ``placeholder`` or ``other``: which HyRe check a problem text comes from."""
+    if "loops" in problem:
+        return "loop"
+    if "placeholder" in problem:
+        return "placeholder"
+    if "repeats the input" in problem or "few-shot" in problem:
+        return "copy"
+    return "other"
+
+
 def writer_report(jobs: list[Document], final: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
     """Copy rate, failed checks, unsupported claims and speed of one writer's run."""
     failures = final.get("failures") or {}
     results = final.get("results") or {}
-    problems = [str(f.get("problem", "")) if isinstance(f, dict) else str(f) for f in failures.values()]
-    copies = sum(1 for p in problems if "repeats the input" in p or "few-shot" in p)
-    loops = sum(1 for p in problems if "loops" in p)
-    placeholders = sum(1 for p in problems if "placeholder" in p)
+    kinds = [problem_kind(str(f.get("problem", "")) if isinstance(f, dict) else str(f)) for f in failures.values()]
+    copies, loops, placeholders = (kinds.count(k) for k in ("copy", "loop", "placeholder"))
     supported = unsupported = 0
     for job in jobs:
         row = results.get(job.id)
@@ -289,11 +298,8 @@ def recheck(jobs: list[Document], generated: dict[str, Document], examples: list
             continue
         checked += 1
         retried += int(doc.metadata.get("hyre", {}).get("attempts", 1) > 1)
-        problem = hyre_problem(parts[2], render(job), answers, layout, hcfg) or ""
-        kind = (
-            "loop" if "loops" in problem else "placeholder" if "placeholder" in problem else "copy" if problem else None
-        )
-        if kind:
+        problem = hyre_problem(parts[2], render(job), answers, layout, hcfg)
+        if problem and (kind := problem_kind(problem)) in kinds:
             kinds[kind] += 1
     n = max(1, checked)
     return {

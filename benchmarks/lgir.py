@@ -191,9 +191,10 @@ def completions(args: argparse.Namespace, corpus: Corpus, users: list[str], trai
     out: dict[str, Any] = {}
     inter = interacted_jobs(train_inter, corpus.jobs)
     fabrication: dict[str, Any] = {}
+    wanted = set(users)
     for method in ("src", "irc"):
         docs = load_docs(work / f"resumes.{method}.{args.writer}.jsonl", "resume")
-        out[method] = {u: d for u, d in docs.items() if u in set(users) and INFERRED_FIELD in d.fields}
+        out[method] = {u: d for u, d in docs.items() if u in wanted and INFERRED_FIELD in d.fields}
         # The same evidence for both methods (the resume and its training interactions), so
         # their rates compare; a skill is supported only if that evidence states it.
         reports = [
