@@ -43,6 +43,7 @@ SECTIONS: tuple[str, ...] = (
     "mine",
     "align",
     "judge",
+    "label_pairs",
     "rerank",
     "hyre",
     "complete",

@@ -467,12 +467,12 @@ def table(
         add(
             "confit+rum",
             lambda: confit_row(args, corpus, f"rum-band-{band}", 0, None, True, split_tag, band=band),
-            "v1/confit+rum",
+            f"v1/confit+rum/band-{band}",  # the band is part of the row: a new choice retrains
         )
         add(
             "confit+hyre+rum",
             lambda: confit_row(args, aug, f"hyre-rum-band-{band}", 0, view, True, split_tag, band=band),
-            "v1/confit+hyre+rum",
+            f"v1/confit+hyre+rum/band-{band}",
         )
     return rows
 

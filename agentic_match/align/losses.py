@@ -1,8 +1,14 @@
-"""Preference losses for bi-encoders: RankPO / SimRankPO, and the plain SFT baseline.
+"""Preference losses for bi-encoders: RankPO / SimRankPO, and two SFT baselines.
+
+* :class:`RankPOLoss` - RankPO (reference-anchored) and SimRankPO (reference-free).
+* :class:`PairwiseSFTLoss` - SFT as the RankPO authors define it: cross-entropy over the two
+  passages ``[chosen, rejected]`` of each preference (method ``sft2``).
+* :class:`PreferenceSFTLoss` - in-batch InfoNCE with the rejected passage as hard negative,
+  the stage-1 objective family (method ``sftnce``).
 
 Usable like sentence-transformers losses (``forward(sentence_features, labels)`` with the
 columns ``[queries, chosen, rejected]``) and, for code that already holds embeddings, as the
-plain functions :func:`rankpo_loss` and :func:`preference_sft_loss`.
+plain functions :func:`rankpo_loss`, :func:`pairwise_sft_loss` and :func:`preference_sft_loss`.
 """
 
 from __future__ import annotations
@@ -90,6 +96,18 @@ def preference_sft_loss(
     if mask is not None:
         logits = logits.masked_fill(mask.to(torch.bool), float("-inf"))
     return F.cross_entropy(logits, torch.arange(q.shape[0], device=q.device))
+
+
+def pairwise_sft_loss(query: Tensor, chosen: Tensor, rejected: Tensor, *, temperature: float = 0.05) -> Tensor:
+    """Cross-entropy of each query over its own two passages ``[chosen, rejected]`` (target: chosen).
+
+    See :class:`PairwiseSFTLoss` for the formula; no other row's passages take part.
+    """
+    q = F.normalize(query, dim=-1)
+    pos = (q * F.normalize(chosen, dim=-1)).sum(-1)
+    neg = (q * F.normalize(rejected, dim=-1)).sum(-1)
+    logits = torch.stack([pos, neg], dim=1) / temperature
+    return F.cross_entropy(logits, torch.zeros(q.shape[0], dtype=torch.long, device=q.device))
 
 
 class RankPOLoss(nn.Module):
@@ -199,8 +217,61 @@ class RankPOLoss(nn.Module):
         )
 
 
+class PairwiseSFTLoss(nn.Module):
+    r"""SFT as the RankPO authors define it: cross-entropy over each pair's two passages.
+
+    With ``s`` the cosine similarity and ``t`` a temperature, for a query ``q`` whose chosen
+    passage ``p⁺`` beat ``p⁻``:
+
+    .. math::
+
+        L = -\frac{1}{B} \sum_i \log \frac{e^{s(q_i, p_i^+)/t}}{e^{s(q_i, p_i^+)/t} + e^{s(q_i, p_i^-)/t}}
+
+    Unlike :class:`PreferenceSFTLoss` no in-batch negative takes part, so it moves only the
+    order inside each pair, as RankPO does, but with no reference anchor: the like-for-like
+    baseline of RankPO's claim that the anchor keeps what stage 1 learned.
+
+    ==================================  ======================================
+    Inputs (``sentence_features``)      Labels
+    ==================================  ======================================
+    ``(query, chosen, rejected)`` texts  none (ignored)
+    ==================================  ======================================
+
+    Example::
+
+        from sentence_transformers import SentenceTransformer
+        from agentic_match.align.losses import PairwiseSFTLoss
+
+        model = SentenceTransformer("sentence-transformers/all-MiniLM-L6-v2")
+        loss = PairwiseSFTLoss(model, temperature=0.05)
+        feats = [model.tokenize([t]) for t in ("Nurse, ICU", "ICU nurse, 5 years", "Welder")]
+        loss(feats, None).backward()
+
+    Args:
+        model: The ``SentenceTransformer`` being tuned.
+        temperature: ``t``.
+    """
+
+    def __init__(self, model: nn.Module, temperature: float = 0.05) -> None:
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        self.model = model
+        self.temperature = float(temperature)
+
+    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
+        feats = list(sentence_features)
+        if len(feats) != 3:
+            raise ValueError(f"PairwiseSFTLoss needs three columns (query, chosen, rejected), got {len(feats)}")
+        q, c, r = (self.model(f)["sentence_embedding"] for f in feats)
+        return pairwise_sft_loss(q, c, r, temperature=self.temperature)
+
+    def get_config_dict(self) -> dict[str, Any]:
+        return {"temperature": self.temperature}
+
+
 class PreferenceSFTLoss(nn.Module):
-    r"""The plain supervised baseline on the same preferences (no reference anchor).
+    r"""In-batch SFT on the same preferences (method ``sftnce``; no reference anchor).
 
     .. math::
 
@@ -235,7 +306,9 @@ class PreferenceSFTLoss(nn.Module):
 
 
 __all__ = [
+    "PairwiseSFTLoss",
     "PreferenceSFTLoss",
+    "pairwise_sft_loss",
     "RankPOLoss",
     "preference_margins",
     "preference_sft_loss",

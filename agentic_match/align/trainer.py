@@ -1,4 +1,4 @@
-"""Stage 2: tune a stage-1 bi-encoder on preferences (RankPO, SimRankPO, or SFT).
+"""Stage 2: tune a stage-1 bi-encoder on preferences (RankPO, SimRankPO, or one of two SFTs).
 
 A recipe on the one training loop (:func:`~agentic_match.retrieval.training.train_encoder`:
 whole epochs, atomic checkpoints with model + optimizer + schedule, ``config.json``
@@ -40,7 +40,8 @@ from agentic_match.retrieval.training.loop import EncoderRecipe, embed
 
 MODEL_CONFIG_FILE = "align_config.json"
 MARGINS_FILE = "reference_margins.json"
-Method = Literal["rankpo", "simrankpo", "sft"]
+Method = Literal["rankpo", "simrankpo", "sft2", "sftnce", "sft"]
+METHODS: tuple[str, ...] = ("rankpo", "simrankpo", "sft2", "sftnce", "sft")
 
 
 @dataclass
@@ -53,8 +54,10 @@ class RankPOConfig(TrainingArguments):
 
     method: Method = setting(
         "rankpo",
-        help="rankpo (reference-anchored), simrankpo (no reference) or sft (chosen = positive, rejected = negative).",
-        choices=("rankpo", "simrankpo", "sft"),
+        help="rankpo (reference-anchored), simrankpo (no reference), sft2 (cross-entropy over each pair's "
+        "[chosen, rejected], the RankPO authors' SFT) or sftnce (in-batch InfoNCE, rejected = hard negative; "
+        "'sft' is its old name).",
+        choices=METHODS,
     )
     tau: float = setting(0.1, help="τ: temperature of the similarity margin.")
     beta: float = setting(2.0, help="β: sharpness of the preference loss.")
@@ -72,8 +75,8 @@ class RankPOConfig(TrainingArguments):
 
     def problems(self) -> list[str]:
         out = super().problems()
-        if self.method not in ("rankpo", "simrankpo", "sft"):
-            out.append("method must be 'rankpo', 'simrankpo' or 'sft'")
+        if self.method not in METHODS:
+            out.append("method must be one of " + ", ".join(METHODS))
         if self.tau <= 0 or self.beta <= 0:
             out.append("tau and beta must be > 0")
         if not 0 <= self.label_smoothing < 0.5:
@@ -258,12 +261,14 @@ class PreferenceRecipe(EncoderRecipe):
     def loss(self, model: Any, batch: Sequence[int], rng: random.Random) -> Any:
         import torch
 
-        from agentic_match.align.losses import preference_sft_loss, rankpo_loss
+        from agentic_match.align.losses import pairwise_sft_loss, preference_sft_loss, rankpo_loss
 
         cfg = self.config
         bp = [self.prefs[i] for i in batch]
         q, c, r = (embed(model, [getattr(p, side) for p in bp]) for side in ("query", "chosen", "rejected"))
-        if cfg.method == "sft":
+        if cfg.method == "sft2":
+            return pairwise_sft_loss(q, c, r, temperature=cfg.sft_temperature)
+        if cfg.method in ("sftnce", "sft"):
             mask = same_query_mask([p.query_id for p in bp]).to(model.device)
             return preference_sft_loss(q, c, r, temperature=cfg.sft_temperature, mask=mask)
         ref = torch.tensor(self.margins[list(batch)], device=model.device) if cfg.method == "rankpo" else None

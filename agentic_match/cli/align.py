@@ -1,4 +1,4 @@
-"""Alignment and reranking commands: ``judge``, ``align`` (stage 2) and ``rerank train|eval``."""
+"""Alignment and reranking commands: ``judge``, ``label-pairs``, ``align`` (stage 2) and ``rerank train|eval``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from agentic_match.align.judge import JudgeRunConfig
+from agentic_match.align.label_pairs import LabelPairConfig
 from agentic_match.align.trainer import AlignConfig
 from agentic_match.cli.context import settings
 from agentic_match.cli.options import config_options
@@ -64,6 +65,31 @@ def judge(
     console.print(
         f"[bold]{c['preferences']}[/] preferences, {c['ties']} ties (orders disagreed, dropped), "
         f"{c['failures']} failed the schema (listed beside the output) of {c['pairs']} pairs -> {final.get('written')}"
+    )
+
+
+@config_options("label_pairs", LabelPairConfig)
+def label_pairs(
+    data: DataOpt,
+    out: Annotated[Path, typer.Option("--out", help="Preference JSONL to write (the judge's format).")],
+    config: LabelPairConfig | None = None,
+) -> None:
+    """Preferences from the team's own labels: for each train job, higher-graded resumes over lower ones."""
+    from agentic_match.align.label_pairs import label_preference_records
+    from agentic_match.align.preferences import write_preferences
+    from agentic_match.data import load_benchmark
+
+    assert config is not None  # built by config_options
+    records, report = label_preference_records(load_benchmark(data), config)
+    if not records:
+        console.print(f"[red]no pair[/]: no {config.query_kind} of the labels has two grades ({report.as_dict()})")
+        raise typer.Exit(1)
+    write_preferences(out, records)
+    r = report.as_dict()
+    console.print(
+        f"[bold]{r['pairs']}[/] preferences from {r['queries']} {config.query_kind}s "
+        f"({r['pairs_available']} available; {r['single_grade_queries']} with one grade only, "
+        f"{r['conflicting_labels']} conflicting labels left out) -> {out}"
     )
 
 
@@ -160,7 +186,8 @@ def rerank_eval(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``judge``, ``align`` and ``rerank`` to the root app."""
+    """Add ``judge``, ``label-pairs``, ``align`` and ``rerank`` to the root app."""
     app.command("judge")(judge)
+    app.command("label-pairs")(label_pairs)
     app.command("align")(align)
     app.add_typer(rerank_app, name="rerank")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentic_match.align.judge import JudgeConfig, PairSamplingConfig
+from agentic_match.align.label_pairs import LabelPairConfig
 from agentic_match.align.trainer import RankPOConfig
 from agentic_match.augment.hyre import HyReConfig
 from agentic_match.config import config_from_dict, config_to_dict, setting
@@ -60,12 +61,25 @@ class PipelineConfig:
         factory=_pipeline_confit, help="ConFit* (both trainings); confit.encoder is the base encoder of the run."
     )
     mining: MiningConfig = setting(factory=MiningConfig, help="Runner-Up Mining with the first model.")
-    skip_judge: bool = setting(False, help="Skip the LLM judge (and so RankPO): the RUM model is the final model.")
+    skip_judge: bool = setting(
+        False,
+        help="Skip the LLM judge: RankPO then trains on label pairs (preference_source auto / labels), or is "
+        "skipped with preference_source judge, and the RUM model is the final model.",
+    )
     pairs: PairSamplingConfig = setting(
         factory=PairSamplingConfig, help="Which pairs the judge sees, and the held-out share."
     )
     judge: JudgeConfig = setting(factory=JudgeConfig, help="The LLM judge.")
-    rankpo: RankPOConfig = setting(factory=RankPOConfig, help="Stage 2 on the judged preferences.")
+    preference_source: str = setting(
+        "auto",
+        help="Preferences RankPO trains on: 'judge' (the LLM's), 'labels' (higher-graded over lower-graded "
+        "resumes of a train job, see label_pairs) or 'auto' (the judge's; the labels' when it decides none).",
+        choices=("auto", "judge", "labels"),
+    )
+    label_pairs: LabelPairConfig = setting(
+        factory=LabelPairConfig, help="Which train labels become preference pairs (preference_source labels / auto)."
+    )
+    rankpo: RankPOConfig = setting(factory=RankPOConfig, help="Stage 2 on the preferences (see preference_source).")
     evaluation: EvaluationConfig = setting(factory=EvaluationConfig, help="The evaluate step.")
     concurrency: int = setting(8, help="LLM requests in flight (augment, judge); never changes results.")
     keep_checkpoints: bool = setting(
@@ -80,6 +94,7 @@ class PipelineConfig:
             ("mining", MiningConfig),
             ("pairs", PairSamplingConfig),
             ("judge", JudgeConfig),
+            ("label_pairs", LabelPairConfig),
             ("rankpo", RankPOConfig),
             ("evaluation", EvaluationConfig),
         ):
@@ -88,6 +103,11 @@ class PipelineConfig:
                 setattr(self, name, config_from_dict(cls, value, f"{name}."))
         if self.concurrency < 1:
             raise ConfigError("invalid pipeline config: concurrency must be >= 1")
+        if self.preference_source not in ("auto", "judge", "labels"):
+            raise ConfigError(
+                "invalid pipeline config: preference_source must be auto, judge or labels, "
+                f"not {self.preference_source!r}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return config_to_dict(self)

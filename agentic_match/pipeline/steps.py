@@ -46,7 +46,10 @@ STEP_SPECS: dict[str, StepSpec] = {
     "mine": StepSpec(("augment", "train"), ("mining",)),
     "retrain": StepSpec(("augment", "mine"), ("confit",)),
     "judge": StepSpec(("augment", "retrain"), ("skip_judge", "pairs", "judge"), uses_llm=True),
-    "rankpo": StepSpec(("augment", "retrain", "judge"), ("rankpo", "pairs.held_out", "pairs.seed")),
+    "rankpo": StepSpec(
+        ("augment", "retrain", "judge"),
+        ("rankpo", "pairs.held_out", "pairs.seed", "preference_source", "label_pairs"),
+    ),
     "evaluate": StepSpec(("augment", "train", "retrain", "rankpo"), ("confit.encoder", "evaluation")),
     "report": StepSpec(STEPS[:-1], ()),
 }
@@ -314,7 +317,7 @@ def step_judge(ctx: StepContext) -> dict[str, Any]:
 
     cfg = ctx.config
     if cfg.skip_judge:
-        return skipped("skip_judge is set: no preferences, no RankPO")
+        return skipped("skip_judge is set: no judged preferences")
     corpus = ctx.corpus()
     encoder = BiEncoder.load(ctx.path(ctx.output("retrain", "model")), device=cfg.confit.device)
     pairs = sample_pairs(encoder, corpus, cfg.pairs, split="train", max_doc_chars=cfg.judge.max_doc_chars)
@@ -340,22 +343,44 @@ def step_judge(ctx: StepContext) -> dict[str, Any]:
 
 
 def step_rankpo(ctx: StepContext) -> dict[str, Any]:
-    """Stage 2: RankPO on the judged preferences, anchored on the RUM model."""
-    from agentic_match.align.preferences import load_preferences, split_preferences
+    """Stage 2: RankPO on real preferences, anchored on the RUM model.
+
+    The judge's preferences, or (``preference_source``) pairs from the train labels: with
+    ``auto`` the labels stand in when the judge decided no pair, so a weak judge no longer
+    means no stage 2. The outputs say which source was used.
+    """
+    from agentic_match.align.label_pairs import label_preference_records
+    from agentic_match.align.preferences import load_preferences, split_preferences, write_preferences
     from agentic_match.align.trainer import AlignConfig, train_align
 
     cfg = ctx.config
-    prefs_rel = ctx.output("judge", "preferences")
-    if not prefs_rel:
-        return skipped("no judged preferences (the judge step was skipped)")
-    counts = ctx.output("judge", "counts") or {}
-    if not counts.get("preferences"):
-        return skipped(
-            f"the judge produced no preference ({counts.get('ties', 0)} ties: the two orders disagreed, "
-            f"{counts.get('failures', 0)} failures, of {counts.get('pairs', 0)} pairs)"
-        )
     corpus = ctx.corpus()
-    prefs = load_preferences(ctx.path(prefs_rel), corpus).preferences
+    prefs_rel = ctx.output("judge", "preferences")
+    counts = ctx.output("judge", "counts") or {}
+    judged = bool(prefs_rel) and bool(counts.get("preferences"))
+    why_not_judge = (
+        "the judge step was skipped"
+        if not prefs_rel
+        else f"the judge decided no pair ({counts.get('ties', 0)} ties: the two orders disagreed, "
+        f"{counts.get('failures', 0)} failures, of {counts.get('pairs', 0)} pairs)"
+    )
+    source = cfg.preference_source
+    if source == "judge" or (source == "auto" and judged):
+        if not judged:
+            return skipped(f"no judged preference: {why_not_judge}")
+        prefs = load_preferences(ctx.path(prefs_rel), corpus).preferences
+        used, note = "judge", None
+    else:
+        records, report = label_preference_records(corpus, cfg.label_pairs)
+        if not records:
+            return skipped(f"no preference: the train labels give no pair ({report.as_dict()}), and {why_not_judge}")
+        path = write_preferences(ctx.folder / "preferences.labels.jsonl", records)
+        prefs = load_preferences(path, corpus).preferences
+        used, note = "labels", report.as_dict()
+        ctx.say(
+            f"RankPO on {len(prefs)} label pairs of {report.queries} train jobs"
+            + ("" if source == "labels" else f" ({why_not_judge})")
+        )
     train, held = split_preferences(prefs, cfg.pairs.held_out, cfg.pairs.seed)
     if not train:  # too few judged jobs to hold some out
         train, held = prefs, []
@@ -365,7 +390,14 @@ def step_rankpo(ctx: StepContext) -> dict[str, Any]:
     )
     acfg = replace(acfg, eval_split=acfg.eval_split if _has_dev(corpus) else None)
     result = train_align(train, acfg, ctx.folder, corpus=corpus, held_out=held, progress=cfg.progress)
-    return _training_outputs(ctx, result, preferences=len(train), held_out=len(held))
+    extra: dict[str, Any] = {"preference_source": used}
+    if note is not None:
+        extra["label_pairs"] = note
+        extra["preferences_file"] = ctx.rel(ctx.folder / "preferences.labels.jsonl")
+    out = _training_outputs(ctx, result, preferences=len(train), held_out=len(held), **extra)
+    if note is not None:
+        out["artefacts"].append("preferences.labels.jsonl")
+    return out
 
 
 def step_evaluate(ctx: StepContext) -> dict[str, Any]:

@@ -50,8 +50,11 @@ View = list[tuple[str, float]]
 class HyReView:
     """What the encoder reads of a document that carries HyRe text (see the module table)."""
 
+    # fusion at weight 0.25 is the view chosen on dev (benchmarks/hyre.py, stage "modes"): the only
+    # one above the plain post on both tasks; the token-sharing views cut the post that carries the
+    # relevance signal.
     mode: HyReMode = setting(
-        "budget", help="How the generated text reaches the encoder: " + ", ".join(MODES) + ".", choices=MODES
+        "fusion", help="How the generated text reaches the encoder: " + ", ".join(MODES) + ".", choices=MODES
     )
     share: float = setting(
         0.5, help="budget mode: share of the window kept for the generated text (the post gets the rest)."

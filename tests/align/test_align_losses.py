@@ -9,8 +9,10 @@ import torch
 import torch.nn.functional as F
 
 from agentic_match.align.losses import (
+    PairwiseSFTLoss,
     PreferenceSFTLoss,
     RankPOLoss,
+    pairwise_sft_loss,
     preference_margins,
     preference_sft_loss,
     rankpo_loss,
@@ -73,6 +75,21 @@ def test_sft_loss_mask_removes_candidates():
     assert preference_sft_loss(q, c, r, temperature=1.0, mask=mask) < preference_sft_loss(q, c, r, temperature=1.0)
 
 
+def test_pairwise_sft_is_cross_entropy_over_each_pairs_two_passages():
+    q, c, r = _emb(0), _emb(1), _emb(2)
+    t = 0.05
+    pos, neg = F.cosine_similarity(q, c) / t, F.cosine_similarity(q, r) / t
+    want = -(pos - torch.logaddexp(pos, neg)).mean()
+    assert torch.allclose(pairwise_sft_loss(q, c, r, temperature=t), want, atol=1e-5)
+    # no in-batch negative: replacing another row's passages leaves row 0's loss alone
+    c2, r2 = c.clone(), r.clone()
+    c2[1:], r2[1:] = _emb(5)[1:], _emb(6)[1:]
+    one = lambda cc, rr: pairwise_sft_loss(q[:1], cc[:1], rr[:1], temperature=t)  # noqa: E731
+    assert torch.allclose(one(c, r), one(c2, r2))
+    # and unlike the in-batch SFT it is log 2 when the two passages tie
+    assert math.isclose(pairwise_sft_loss(q, c, c).item(), math.log(2), rel_tol=1e-5)
+
+
 class _Toy(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -90,6 +107,9 @@ def test_modules_follow_sentence_transformers_call_shape():
     assert m.lin.weight.grad is not None
     assert RankPOLoss(m, reference_free=True)(feats).item() > 0
     assert PreferenceSFTLoss(m)(feats).item() > 0
+    assert PairwiseSFTLoss(m)(feats).item() > 0
+    with pytest.raises(ValueError, match="three columns"):
+        PairwiseSFTLoss(m)(feats[:2])
     with pytest.raises(ValueError, match="reference margins"):
         RankPOLoss(m)(feats)
     with pytest.raises(ValueError, match="three columns"):

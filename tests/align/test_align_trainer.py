@@ -42,7 +42,7 @@ def _cfg(**kw) -> AlignConfig:
     )
 
 
-@pytest.mark.parametrize("method", ["rankpo", "simrankpo", "sft"])
+@pytest.mark.parametrize("method", ["rankpo", "simrankpo", "sft2", "sftnce"])
 def test_each_method_trains_and_saves_beside_its_config(tmp_path, method):
     prefs = _prefs()
     res = train_align(prefs[:6], _cfg(method=method), tmp_path / method, held_out=prefs[6:], progress=False)

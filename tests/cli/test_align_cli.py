@@ -65,3 +65,20 @@ def test_commands_are_listed(capsys):
         assert not e.code
     out = capsys.readouterr().out
     assert "train" in out and "eval" in out
+
+
+def test_label_pairs_writes_the_judges_format_from_the_demo_labels(tmp_path, capsys):
+    from agentic_match.align.preferences import load_preferences
+    from agentic_match.data import load_benchmark
+    from agentic_match.data.benchmark import demo_dir
+
+    DEMO_DIR = demo_dir()
+
+    out = tmp_path / "prefs.jsonl"
+    assert main(["label-pairs", "--data", str(DEMO_DIR), "--out", str(out), "--max-pairs-per-query", "2"]) in (0, None)
+    assert "preferences from" in " ".join(capsys.readouterr().err.split())
+    prefs = load_preferences(out, load_benchmark(DEMO_DIR)).preferences
+    per_job = [sum(p.query_id == q for p in prefs) for q in {p.query_id for p in prefs}]
+    assert prefs and max(per_job) <= 2
+    code, err = _run(["label-pairs", "--data", str(DEMO_DIR), "--out", str(out), "--query-kind", "team"], capsys)
+    assert code != 0 and "query-kind" in err

@@ -226,17 +226,54 @@ def test_cli_pipeline_run_and_status(tmp_path, monkeypatch, capsys):
     assert code == 2 and "not a pipeline run folder" in text
 
 
-def test_rankpo_is_skipped_with_the_reason_when_the_judge_gave_no_preference(tmp_path):
-    """SmolLM2-135M flips every verdict: all ties, so there is nothing for RankPO to learn."""
-    from agentic_match.pipeline import StepRecord, no_llm
-    from agentic_match.pipeline.steps import step_rankpo
+def _all_ties_judge():
+    from agentic_match.pipeline import StepRecord
 
     counts = {"pairs": 65, "preferences": 0, "ties": 65, "failures": 0}
-    judge = StepRecord("judge", "d", {"preferences": "05-judge/preferences.jsonl", "counts": counts}, "o", 1.0, "", "")
-    ctx = StepContext(tmp_path, tmp_path / "06-rankpo", PipelineConfig(), {"judge": judge}, lambda: None, no_llm)
+    return StepRecord("judge", "d", {"preferences": "05-judge/preferences.jsonl", "counts": counts}, "o", 1.0, "", "")
+
+
+def test_rankpo_on_judge_preferences_only_is_skipped_with_the_reason_when_the_judge_decided_none(tmp_path):
+    """SmolLM2-135M flips every verdict: all ties, so the judge gives RankPO nothing to learn."""
+    from agentic_match.pipeline import no_llm
+    from agentic_match.pipeline.steps import step_rankpo
+
+    cfg = PipelineConfig(preference_source="judge")
+    ctx = StepContext(tmp_path, tmp_path / "06-rankpo", cfg, {"judge": _all_ties_judge()}, lambda: None, no_llm)
     assert step_rankpo(ctx) == {
-        "skipped": "the judge produced no preference (65 ties: the two orders disagreed, 0 failures, of 65 pairs)"
+        "skipped": "no judged preference: the judge decided no pair (65 ties: the two orders disagreed, "
+        "0 failures, of 65 pairs)"
     }
+
+
+def test_rankpo_falls_back_to_label_pairs_when_the_judge_decided_none(tmp_path, monkeypatch):
+    """``auto``: the train labels' pairs (accepted over rejected) train stage 2, and the step says so."""
+    import agentic_match.align.trainer as trainer
+    from agentic_match.pipeline import StepRecord, no_llm
+    from agentic_match.pipeline.steps import step_rankpo
+    from agentic_match.retrieval.training import TrainResult
+    from tests._retrieval_toy import toy_corpus
+
+    seen = {}
+
+    def fake_train_align(train, acfg, out_dir, **kw):
+        seen.update(train=train, held=kw["held_out"], base=acfg.base)
+        (out_dir / "model").mkdir(parents=True)
+        return TrainResult(out_dir=out_dir, model_dir=out_dir / "model", best_epoch=1, history=[{"epoch": 1}])
+
+    monkeypatch.setattr(trainer, "train_align", fake_train_align)
+    retrain = StepRecord("retrain", "d", {"model": "04-retrain/model"}, "o", 1.0, "", "")
+    folder = tmp_path / "06-rankpo"
+    folder.mkdir()
+    corpus = toy_corpus()
+    upstream = {"judge": _all_ties_judge(), "retrain": retrain}
+    out = step_rankpo(StepContext(tmp_path, folder, PipelineConfig(), upstream, lambda: corpus, no_llm))
+    assert out["preference_source"] == "labels" and out["label_pairs"]["pairs"] == 8
+    assert "preferences.labels.jsonl" in out["artefacts"]
+    prefs = seen["train"] + seen["held"]
+    accepted = {(lb.job_id, lb.resume_id) for lb in corpus.labels if lb.label > 0}
+    assert len(prefs) == 8 and all((p.query_id, p.chosen_id) in accepted for p in prefs)
+    assert seen["base"].endswith("04-retrain/model")
 
 
 def test_one_process_at_a_time_in_a_run_folder(tmp_path):

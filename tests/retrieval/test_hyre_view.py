@@ -56,8 +56,9 @@ def test_budget_gives_the_generated_text_its_share_of_the_window(job, encoder, s
 def test_a_short_post_leaves_its_room_to_the_generated_text(encoder):
     short = augmented_document(Document("j1", "job", text="Nurse, ICU."), GENERATED, HyReConfig())
     tok = encoder.model.tokenizer
-    ((text, _),) = views(short, HyReView(mode="budget", share=0.25), tok, 256)
-    assert text.startswith("Nurse, ICU.") and hyre_share_in_window(short, HyReView(share=0.25), tok, 256) > 0.8
+    view = HyReView(mode="budget", share=0.25)
+    ((text, _),) = views(short, view, tok, 256)
+    assert text.startswith("Nurse, ICU.") and hyre_share_in_window(short, view, tok, 256) > 0.8
 
 
 def test_first_alone_and_fusion(job, encoder):
