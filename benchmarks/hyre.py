@@ -424,6 +424,8 @@ def table(
     rows: list[dict] = []
 
     def add(system: str, make, key: str) -> None:
+        if system not in args.table_rows:
+            return
         if key not in cache:
             t0 = time.perf_counter()
             enc, params = make()
@@ -546,11 +548,17 @@ def main() -> None:
     p.add_argument("--learning-rate", type=float, default=5e-5)
     p.add_argument("--band", default="20-30", help="RUM band when the bands stage is skipped")
     p.add_argument("--seeds", default="0,1,2", help="training seeds of the key rows on v1")
+    p.add_argument(
+        "--table-rows",
+        default="raw,raw+hyre,confit,confit+hyre,confit+rum,confit+hyre+rum",
+        help="rows of the table and splits stages (each trained row is cached; a subset writes what is done)",
+    )
     p.add_argument("--split-seeds", default="1,2", help="other splits (build.py --seed N) for the key rows")
     p.add_argument("--seed", type=int, default=0, help="seed of the few-shot draw")
     p.add_argument("--no-write", action="store_true")
     args = p.parse_args()
     args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    args.table_rows = {r.strip() for r in args.table_rows.split(",") if r.strip()}
     split_seeds = [int(s) for s in args.split_seeds.split(",") if s.strip()]
     stages = {s.strip() for s in args.stages.split(",") if s.strip()}
     work = Path(args.work).expanduser()
