@@ -68,7 +68,7 @@ from agentic_match.augment.completion import (  # noqa: E402
     fabrication_report,
     interacted_jobs,
 )
-from agentic_match.augment.lgir import LGIRConfig, fit_lgir  # noqa: E402
+from agentic_match.augment.lgir import LGIRConfig, fit_lgir, fuse_completions  # noqa: E402
 from agentic_match.data import document_from_row, load_benchmark  # noqa: E402
 from agentic_match.data.schema import Corpus, Document, Interaction  # noqa: E402
 from agentic_match.evaluation import results_table_markdown, write_results  # noqa: E402
@@ -230,12 +230,7 @@ def user_vectors(
         have = [u for u in users if u in done[method]]
         texts = [done[method][u].fields[INFERRED_FIELD] for u in have]
         inferred_by_id = encode_cached(encoder, have, texts, work / f"vecs.{tag}.{method}.npz")
-        inferred = [inferred_by_id[u] for u in have]
-        vecs = dict(out["base"])
-        for u, v in zip(have, inferred, strict=True):
-            fused = (1 - weight) * out["base"][u] + weight * v
-            vecs[u] = fused / np.linalg.norm(fused)
-        out[method] = vecs
+        out[method] = fuse_completions(out["base"], inferred_by_id, weight)
     return out
 
 

@@ -198,3 +198,27 @@ def test_score_is_equation_12_plus_the_text_prior():
     assert torch.allclose(net.score(z, u_text, jid, j_text), manual)
     plain = LGIRNet(3, 4, DIM, LGIRConfig(text_prior=False, **FAST))
     assert plain.text_scale is None
+
+
+def test_completions_are_fused_into_the_users_text_vector():
+    from agentic_match.augment.completion import INFERRED_FIELD
+    from agentic_match.augment.lgir import embed_completed_resumes, fuse_completions
+    from agentic_match.data.schema import Document
+
+    base = {"a": np.array([1.0, 0.0], dtype=np.float32), "b": np.array([0.0, 1.0], dtype=np.float32)}
+    fused = fuse_completions(base, {"a": np.array([0.0, 1.0])}, weight=0.5)
+    assert np.allclose(fused["a"], [2**-0.5, 2**-0.5]) and np.array_equal(fused["b"], base["b"])
+    with pytest.raises(ValueError, match="weight"):
+        fuse_completions(base, {}, weight=1.5)
+
+    from agentic_match.data.render import render
+
+    class Words:  # one dimension per word of the rendered document: "nurse", "icu"
+        def encode(self, docs):
+            return np.stack([[float("nurse" in t), float("icu" in t)] for t in (render(d).lower() for d in docs)])
+
+    done = Document("a", "resume", {"summary": "Nurse", INFERRED_FIELD: "ICU"}, "Nurse")
+    plain = Document("b", "resume", text="ICU")
+    vecs = embed_completed_resumes(Words(), [done, plain], weight=0.5)
+    # the inferred text is read apart (never as if the user wrote it) and fused in
+    assert np.allclose(vecs["a"], [2**-0.5, 2**-0.5]) and np.allclose(vecs["b"], [0.0, 1.0])

@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 
+import numpy as np
 import pytest
 from langgraph.types import RetryPolicy
 
@@ -126,3 +127,37 @@ def test_clean_resumes_on_real_server(settings, live, tmp_path):
             assert "clean" in r["metadata"] and orig.text.splitlines()[0] in r["text"]
         else:
             assert r["text"] == orig.text and r["metadata"]["clean_failed"]
+
+
+def test_irc_completions_on_real_server_reach_the_lgir_recommender(settings, live, tmp_path):
+    """IRC through ``complete_resumes`` on the real server, then the LGIR recommender trained on
+    the completed users' vectors: what a completion writes reaches the model (the vectors move)."""
+    from agentic_match.augment.completion import INFERRED_FIELD, CompletionConfig, interacted_jobs
+    from agentic_match.augment.lgir import LGIRConfig, embed_completed_resumes, embed_documents, fit_lgir
+    from agentic_match.data import document_from_row
+    from agentic_match.retrieval.encoder import BiEncoder
+    from graphs import complete_resumes
+
+    corpus = load_demo()
+    users = sorted({i.resume_id for i in corpus.interactions})[:4]
+    out = tmp_path / "resumes.irc.jsonl"
+    graph = complete_resumes.build_graph(client_for(settings, live["info"]), CompletionConfig(method="irc"))
+    inputs = complete_resumes.inputs_for(
+        [corpus.resumes[u] for u in users], interacted_jobs(corpus.interactions, corpus.jobs), output_path=str(out)
+    )
+    final = graph.invoke(inputs)
+    assert len(final["results"]) + len(final["failures"]) == len(users)
+    completed = [document_from_row(json.loads(x), "resume") for x in out.read_text().splitlines()]
+    with_text = [d.id for d in completed if d.fields.get(INFERRED_FIELD)]
+    assert with_text, f"SmolLM2 completed none of {users}: {final['failures']}"
+
+    encoder = BiEncoder.load("all-minilm-l6-v2")
+    others = [r for r in corpus.resumes.values() if r.id not in users]
+    plain = embed_documents(encoder, [corpus.resumes[u] for u in users])
+    uvecs = {**embed_documents(encoder, others), **embed_completed_resumes(encoder, completed)}
+    assert all(float(plain[u] @ uvecs[u]) < 0.9999 for u in with_text)  # the completion is in the vector
+    assert all(float(plain[u] @ uvecs[u]) > 0.9999 for u in users if u not in with_text)
+    jvecs = embed_documents(encoder, corpus.jobs.values())
+    model = fit_lgir(uvecs, jvecs, corpus.interactions, LGIRConfig(epochs=2))
+    scores = model.score(uvecs[with_text[0]][None, :], np.stack(list(jvecs.values())), with_text[:1], list(jvecs))
+    assert scores.shape == (1, len(jvecs)) and np.isfinite(scores).all()
