@@ -217,7 +217,32 @@ class RankPOLoss(nn.Module):
         )
 
 
-class PairwiseSFTLoss(nn.Module):
+class _SFTLoss(nn.Module):
+    """What both SFT losses share: the model, a temperature, the ``[query, chosen, rejected]`` columns."""
+
+    def __init__(self, model: nn.Module, temperature: float = 0.05) -> None:
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        self.model = model
+        self.temperature = float(temperature)
+
+    def loss_of(self, query: Tensor, chosen: Tensor, rejected: Tensor, labels: Tensor | None) -> Tensor:
+        raise NotImplementedError
+
+    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
+        feats = list(sentence_features)
+        if len(feats) != 3:
+            name = type(self).__name__
+            raise ValueError(f"{name} needs three columns (query, chosen, rejected), got {len(feats)}")
+        q, c, r = (self.model(f)["sentence_embedding"] for f in feats)
+        return self.loss_of(q, c, r, labels)
+
+    def get_config_dict(self) -> dict[str, Any]:
+        return {"temperature": self.temperature}
+
+
+class PairwiseSFTLoss(_SFTLoss):
     r"""SFT as the RankPO authors define it: cross-entropy over each pair's two passages.
 
     With ``s`` the cosine similarity and ``t`` a temperature, for a query ``q`` whose chosen
@@ -252,25 +277,11 @@ class PairwiseSFTLoss(nn.Module):
         temperature: ``t``.
     """
 
-    def __init__(self, model: nn.Module, temperature: float = 0.05) -> None:
-        super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
-        self.model = model
-        self.temperature = float(temperature)
-
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
-        feats = list(sentence_features)
-        if len(feats) != 3:
-            raise ValueError(f"PairwiseSFTLoss needs three columns (query, chosen, rejected), got {len(feats)}")
-        q, c, r = (self.model(f)["sentence_embedding"] for f in feats)
-        return pairwise_sft_loss(q, c, r, temperature=self.temperature)
-
-    def get_config_dict(self) -> dict[str, Any]:
-        return {"temperature": self.temperature}
+    def loss_of(self, query: Tensor, chosen: Tensor, rejected: Tensor, labels: Tensor | None) -> Tensor:
+        return pairwise_sft_loss(query, chosen, rejected, temperature=self.temperature)
 
 
-class PreferenceSFTLoss(nn.Module):
+class PreferenceSFTLoss(_SFTLoss):
     r"""In-batch SFT on the same preferences (method ``sftnce``; no reference anchor).
 
     .. math::
@@ -286,23 +297,9 @@ class PreferenceSFTLoss(nn.Module):
         temperature: ``t``.
     """
 
-    def __init__(self, model: nn.Module, temperature: float = 0.05) -> None:
-        super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
-        self.model = model
-        self.temperature = float(temperature)
-
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
-        feats = list(sentence_features)
-        if len(feats) != 3:
-            raise ValueError(f"PreferenceSFTLoss needs three columns (query, chosen, rejected), got {len(feats)}")
-        q, c, r = (self.model(f)["sentence_embedding"] for f in feats)
+    def loss_of(self, query: Tensor, chosen: Tensor, rejected: Tensor, labels: Tensor | None) -> Tensor:
         mask = labels if labels is not None and labels.dim() == 2 else None
-        return preference_sft_loss(q, c, r, temperature=self.temperature, mask=mask)
-
-    def get_config_dict(self) -> dict[str, Any]:
-        return {"temperature": self.temperature}
+        return preference_sft_loss(query, chosen, rejected, temperature=self.temperature, mask=mask)
 
 
 __all__ = [
