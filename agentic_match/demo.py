@@ -178,7 +178,8 @@ def _match_and_explain(
 
     console.print(
         f"[bold]4. Match and explain[/] {job_id} (graph 'match': HyRe -> FAISS -> explanations, streamed); "
-        "quotes are checked against the resume and dropped when not found"
+        "requirements come from the job's qualification lines, evidence is the resume sentence the encoder "
+        "ranks first (an exact quote), 'met' when its score reaches the threshold chosen on dev"
     )
     config = MatchConfig(k=k, hyre=hyre, explain=ExplainConfig(max_tokens=300))
     matcher = Matcher(encoder, corpus, indexes={"resume": index}, llm=llm, config=config)
@@ -190,17 +191,16 @@ def _match_and_explain(
             console.print("  candidates: " + ", ".join(f"{c['id']} {c['score']:.3f}" for c in part["candidates"]))
         elif part["event"] == "explanation":
             e = part["explanation"]
+            share = "" if e.get("met_share") is None else f"{e['met_share']:.0%} of the requirements met"
             console.print(
-                f"  [cyan]{part['id']}[/] {escape(e.get('summary') or e.get('problem') or '')}", highlight=False
+                f"  [cyan]{part['id']}[/] {escape(share or e.get('summary') or e.get('problem') or '')}",
+                highlight=False,
             )
-            for ev in e["met"]:
-                console.print(
-                    f'    [green]met[/] {escape(ev["requirement"])}: "{escape(ev["quote"])}"', highlight=False
-                )
-            for ev in e["missing"]:
-                console.print(f"    [yellow]missing[/] {escape(ev['requirement'])}", highlight=False)
-            if e["dropped_quotes"]:
-                console.print(f"    ({e['dropped_quotes']} quote(s) not in the resume were dropped)")
+            for ev in e["met"][:3]:
+                req, quote = escape(ev["requirement"][:70]), escape(ev["quote"][:90])
+                console.print(f'    [green]met[/] {req} ({ev["score"]:.2f}): "{quote}"', highlight=False)
+            for ev in e["missing"][:2]:
+                console.print(f"    [yellow]not shown[/] {escape(ev['requirement'][:70])}", highlight=False)
 
     t = time.perf_counter()
     res = run_match(build_graph(matcher), inputs_for(job_id, kind="job", k=k, explain=True), on_event=on_event)

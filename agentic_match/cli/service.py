@@ -98,6 +98,14 @@ def api(
         Optional[Path],
         typer.Option("--feedback-dir", help="Models and history of the updates (default: <run_dir>/feedback)."),
     ] = None,
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads",
+            min=1,
+            help="Request handlers that run at once (worker threads; concurrent queries are batched across them).",
+        ),
+    ] = 40,
     config: MatchConfig | None = None,
 ) -> None:
     """Serve the HTTP API (match queries and recruiter feedback) until Ctrl-C.
@@ -138,7 +146,7 @@ def api(
                 f"learning from feedback: an update every {learn_threshold} new pairs; "
                 f"model in use {learner.registry.current()} (history in {folder})"
             )
-        app = create_app(matcher, store, key, learner=learner)
+        app = create_app(matcher, store, key, learner=learner, threads=threads)
         console.print(
             f"[bold green]serving[/] http://{host}:{port}  ({len(matcher.corpus.resumes)} resumes, "
             f"{len(matcher.corpus.jobs)} jobs; llm={'on' if use_llm else 'off'}, reranker={reranker or 'off'})"
@@ -167,7 +175,9 @@ def match(
     encoder: Encoder = None,
     reranker: RerankerOpt = None,
     rerank: Annotated[bool, typer.Option("--rerank", help="Rerank with --reranker.")] = False,
-    explain: Annotated[bool, typer.Option("--explain", help="Explain every candidate (LLM).")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Explain every candidate (--explain-method; 'evidence' needs no LLM).")
+    ] = False,
     augment: Annotated[bool, typer.Option("--augment/--no-augment", help="HyRe / IRC augmentation.")] = True,
     use_llm: UseLLM = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (no streaming).")] = False,
@@ -186,8 +196,8 @@ def match(
         raise ConfigError(f"--kind must be job or resume, not {kind!r}")
     if rerank and not reranker:
         raise ConfigError("--rerank needs --reranker (llm or a cross-encoder folder)")
-    if explain and not use_llm:
-        raise ConfigError("--explain needs the LLM; drop --no-llm")
+    if explain and not use_llm and config.explain_needs_llm:
+        raise ConfigError(f"--explain-method {config.explain_method} needs the LLM; drop --no-llm")
     console = _console()
     if text is not None:
         query: Any = Document("query", kind, text=text)  # type: ignore[arg-type]

@@ -3,10 +3,14 @@
 * :mod:`~agentic_match.matching.matcher` - :class:`Matcher` (encoder + indexes + optional
   reranker + optional LLM) and the match workflow's steps, shared by the Python API, the
   ``match`` graph, the CLI and the HTTP service.
-* :mod:`~agentic_match.matching.explain` - skill-gap explanations whose quotes are checked
-  against the resume.
+* :mod:`~agentic_match.matching.evidence` - explanations by retrieval (the default):
+  requirements from the job, evidence sentences of the resume ranked by the encoder, "met"
+  by a calibrated score; every quote an exact span by construction.
+* :mod:`~agentic_match.matching.explain` - the explanation data model, and the older LLM
+  explanations whose quotes are checked against the resume (``explain_method="llm_quotes"``).
 """
 
+from agentic_match.matching.evidence import EvidenceConfig, explain_with_evidence
 from agentic_match.matching.explain import Evidence, ExplainConfig, Explanation, explain_match
 from agentic_match.matching.matcher import (
     Augmentation,
@@ -27,6 +31,7 @@ __all__ = [
     "Augmentation",
     "Candidate",
     "Evidence",
+    "EvidenceConfig",
     "ExplainConfig",
     "Explanation",
     "MatchConfig",
@@ -37,6 +42,7 @@ __all__ = [
     "as_written",
     "build_matcher",
     "explain_match",
+    "explain_with_evidence",
     "load_corpus_for_matching",
     "load_reranker",
     "other_kind",

@@ -90,12 +90,18 @@ class Evidence(BaseModel):
         quote: The exact span of the resume text that the model's quote matched (``None``
             when there is no verified quote).
         start / end: Offsets of ``quote`` in the rendered resume text (``None`` with it).
+        score: The calibrated score that decided *met* (evidence explanations: the encoder
+            cosine or the LLM's P(yes) of the best sentence; ``None`` for LLM quotes).
+        source: Where the requirement came from (a job field name, ``"bullets"``, ``"llm"``,
+            ``"sentences"``; ``None`` for LLM quotes).
     """
 
     requirement: str
     quote: str | None = None
     start: int | None = None
     end: int | None = None
+    score: float | None = None
+    source: str | None = None
 
 
 class Explanation(BaseModel):
@@ -110,10 +116,15 @@ class Explanation(BaseModel):
             dropped; not counted as met).
         dropped_quotes: Quotes removed because they are not in the resume.
         problem: Why no explanation could be generated (then the lists are empty).
+        method: ``"llm_quotes"`` (this module: the LLM lists requirements and quotes),
+            ``"evidence"`` / ``"evidence+llm"`` (:mod:`agentic_match.matching.evidence`).
+        met_share: Share of the job's requirements met (evidence explanations).
     """
 
     job_id: str
     resume_id: str
+    method: str = "llm_quotes"
+    met_share: float | None = None
     summary: str = ""
     met: list[Evidence] = Field(default_factory=list)
     missing: list[Evidence] = Field(default_factory=list)

@@ -52,6 +52,8 @@ from agentic_match.config import setting
 from agentic_match.data.schema import Corpus, DocKind, Document, Label
 from agentic_match.errors import AgenticMatchError, ConfigError
 from agentic_match.events import AugmentedEvent, CandidatesEvent, DoneEvent, EventSink, ExplanationEvent, ignore
+from agentic_match.matching.batcher import MicroBatcher
+from agentic_match.matching.evidence import EvidenceConfig, explain_with_evidence
 from agentic_match.matching.explain import ExplainConfig, Explanation, explain_match
 
 if TYPE_CHECKING:
@@ -122,17 +124,52 @@ class MatchConfig:
     generation: GenerationPolicy = setting(
         factory=lambda: GenerationPolicy(attempts=2), help="Attempts and checks of augmentation generations."
     )
+    explain_method: str = setting(
+        "evidence",
+        help=(
+            "How candidates are explained: 'evidence' (requirements from the job, evidence sentences of the resume"
+            " ranked by the encoder, met by a threshold chosen on dev; no LLM needed), 'evidence+llm' (the same, the"
+            " LLM's P(yes) per sentence decides met), 'llm_quotes' (the LLM lists requirements and quotes, quotes"
+            " checked; small models' quotes mostly fail the check)."
+        ),
+    )
+    evidence: EvidenceConfig = setting(
+        factory=EvidenceConfig,
+        help="Evidence explanation settings (the resume is rendered with the encoder's settings).",
+    )
     explain: ExplainConfig = setting(
-        factory=ExplainConfig, help="Explanation settings (documents are rendered with the encoder's settings)."
+        factory=ExplainConfig, help="'llm_quotes' explanation settings (rendered with the encoder's settings)."
     )
     explain_workers: int = setting(8, help="Explanations generated at once (the LLM server batches them).")
     query_cache: int = setting(4096, help="Query vectors remembered (by text), so a repeated query skips encoding.")
+    batch_window_ms: float = setting(
+        2.0,
+        help=(
+            "Concurrent queries arriving within this many milliseconds share one encoder forward pass and one"
+            " FAISS search (dynamic batching; 0: only queries that queue while a batch runs are batched)."
+        ),
+    )
+    max_batch: int = setting(64, help="Queries per shared forward pass (1: every query encoded alone).")
 
     def __post_init__(self) -> None:
         if not 1 <= self.k <= self.max_k:
             raise ConfigError(f"MatchConfig.k must be in 1..max_k ({self.max_k}), got {self.k}")
         if self.rerank_depth < 1 or self.explain_workers < 1 or self.query_cache < 0:
             raise ConfigError("MatchConfig: rerank_depth and explain_workers must be >= 1, query_cache >= 0")
+        if self.max_batch < 1 or self.batch_window_ms < 0:
+            raise ConfigError("MatchConfig: max_batch must be >= 1 and batch_window_ms >= 0")
+        if self.explain_method not in EXPLAIN_METHODS:
+            raise ConfigError(
+                f"MatchConfig.explain_method must be one of {', '.join(EXPLAIN_METHODS)}, got {self.explain_method!r}"
+            )
+
+    @property
+    def explain_needs_llm(self) -> bool:
+        """Whether explanations need an LLM (every method but ``evidence``)."""
+        return self.explain_method != "evidence"
+
+
+EXPLAIN_METHODS = ("evidence", "evidence+llm", "llm_quotes")
 
 
 def other_kind(kind: DocKind) -> DocKind:
@@ -183,6 +220,7 @@ class Matcher:
         self.config = config
         # Explanations see documents rendered like the encoder sees them (same excluded fields).
         self._explain_config = dataclasses.replace(config.explain, render_config=encoder.render_config)
+        self._evidence_config = dataclasses.replace(config.evidence, render_config=encoder.render_config)
         self._indexes: dict[DocKind, VectorIndex] = {}
         self._model_lock = threading.RLock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -195,6 +233,11 @@ class Matcher:
                 seen.append(it.job_id)
         for kind, index in (indexes or {}).items():
             self.set_index(kind, index)
+        self._batcher: MicroBatcher[tuple[Document, int], list[tuple[str, float]]] | None = None
+        if config.max_batch > 1:
+            self._batcher = MicroBatcher(
+                self.retrieve_many, window_s=config.batch_window_ms / 1000.0, max_batch=config.max_batch
+            )
 
     # ------------------------------------------------------------------ indexes
     def set_index(self, kind: DocKind, index: VectorIndex) -> None:
@@ -239,6 +282,7 @@ class Matcher:
         with self._model_lock:
             self.encoder = encoder
             self._explain_config = dataclasses.replace(self.config.explain, render_config=encoder.render_config)
+            self._evidence_config = dataclasses.replace(self.config.evidence, render_config=encoder.render_config)
             self._indexes = fresh
             self._query_vectors.clear()
 
@@ -315,32 +359,61 @@ class Matcher:
 
     def encode_query(self, query: Document) -> np.ndarray:
         """The query's vector, shape ``(1, dim)`` (remembered by text, LRU)."""
-        view = self.encoder.views([query])[0]  # what the encoder reads (HyRe fusion: two texts)
-        key = hashlib.sha1(json.dumps(view).encode("utf-8")).hexdigest()
+        return self.encode_queries([query])
+
+    def encode_queries(self, queries: Sequence[Document]) -> np.ndarray:
+        """The queries' vectors, shape ``(len(queries), dim)``: the ones not remembered (by
+        the text the encoder reads, LRU) in one forward pass."""
+        views = self.encoder.views(list(queries))  # what the encoder reads (HyRe fusion: two texts)
+        keys = [hashlib.sha1(json.dumps(v).encode("utf-8")).hexdigest() for v in views]
         with self._model_lock:
-            hit = self._query_vectors.get(key)
-            if hit is not None:
-                self._query_vectors.move_to_end(key)
-                return hit
-            # The encoder's own memo would grow with every query a server ever sees.
-            memo, self.encoder.memoize = self.encoder.memoize, False
-            try:
-                vec = self.encoder.encode([query])
-            finally:
-                self.encoder.memoize = memo
-            if self.config.query_cache:
-                self._query_vectors[key] = vec
+            found: dict[str, np.ndarray] = {}
+            for key in keys:
+                hit = self._query_vectors.get(key)
+                if hit is not None:
+                    self._query_vectors.move_to_end(key)
+                    found[key] = hit
+            todo = {key: q for key, q in zip(keys, queries) if key not in found}  # repeats encoded once
+            if todo:
+                # The encoder's own memo would grow with every query a server ever sees.
+                memo, self.encoder.memoize = self.encoder.memoize, False
+                try:
+                    vecs = self.encoder.encode(list(todo.values()))
+                finally:
+                    self.encoder.memoize = memo
+                for key, vec in zip(todo, vecs):
+                    found[key] = vec[None, :]
+                    if self.config.query_cache:
+                        self._query_vectors[key] = found[key]
                 while len(self._query_vectors) > self.config.query_cache:
                     self._query_vectors.popitem(last=False)
-        return vec
+        return np.concatenate([found[key] for key in keys], axis=0)
 
     def retrieve(self, query: Document, k: int) -> list[tuple[str, float]]:
-        """Top-``k`` ``(candidate id, cosine)`` of the other kind, by FAISS."""
-        with self._model_lock:  # the vector and the index come from the same encoder
-            index = self.index(other_kind(query.kind))
-            vec = self.encode_query(query)
-        ids, scores = index.search(vec, k=k)
-        return [(d, float(s)) for d, s in zip(ids[0], scores[0])]
+        """Top-``k`` ``(candidate id, cosine)`` of the other kind, by FAISS.
+
+        Concurrent calls (a server's request threads) are batched (:class:`MicroBatcher`,
+        ``MatchConfig.batch_window_ms`` / ``max_batch``): one forward pass and one search per
+        batch, the same results as one at a time.
+        """
+        if self._batcher is not None:
+            return self._batcher((query, k))
+        return self.retrieve_many([(query, k)])[0]
+
+    def retrieve_many(self, requests: Sequence[tuple[Document, int]]) -> list[list[tuple[str, float]]]:
+        """:meth:`retrieve` for several ``(query, k)`` at once (one encoder pass, one search per kind)."""
+        with self._model_lock:  # the vectors and the indexes come from the same encoder
+            kinds = sorted({other_kind(q.kind) for q, _ in requests})
+            indexes = {kind: self.index(kind) for kind in kinds}
+            vecs = self.encode_queries([q for q, _ in requests])
+        out: list[list[tuple[str, float]]] = [[] for _ in requests]
+        for kind in kinds:
+            rows = [i for i, (q, _) in enumerate(requests) if other_kind(q.kind) == kind]
+            ids, scores = indexes[kind].search(vecs[rows], k=max(requests[i][1] for i in rows))
+            for r, i in enumerate(rows):
+                k = requests[i][1]
+                out[i] = [(d, float(x)) for d, x in zip(ids[r][:k], scores[r][:k])]
+        return out
 
     def rerank(self, query: Document, hits: Sequence[tuple[str, float]], k: int) -> list[tuple[str, float]]:
         """The first ``rerank_depth`` hits (at least ``k``) rescored by the reranker, top ``k``."""
@@ -360,17 +433,22 @@ class Matcher:
         return ranked[:k]
 
     def explain(self, query: Document, candidate_id: str) -> Explanation:
-        """The verified skill-gap explanation of ``query`` and one candidate.
+        """The verified skill-gap explanation of ``query`` and one candidate
+        (:attr:`MatchConfig.explain_method`).
 
-        Uses the documents as written (never the augmented query): quotes are checked
-        against the resume its author wrote.
+        Uses the documents as written (never the augmented query): every quote is a span of
+        the resume its author wrote.
         """
-        if self.llm is None:
-            raise UnavailableError("explanations need an LLM; none is configured")
+        method = self.config.explain_method
+        if self.config.explain_needs_llm and self.llm is None:
+            raise UnavailableError(f"explain_method {method!r} needs an LLM; none is configured")
         cand = self.document(candidate_id, other_kind(query.kind))
         plain = as_written(query)
         job, resume = (plain, as_written(cand)) if query.kind == "job" else (cand, plain)
-        return explain_match(self.llm, job, resume, self._explain_config)
+        if method == "llm_quotes":
+            return explain_match(self.llm, job, resume, self._explain_config)
+        cfg = dataclasses.replace(self._evidence_config, llm_decides=method == "evidence+llm")
+        return explain_with_evidence(self.encoder, job, resume, cfg, llm=self.llm, lock=self._model_lock)
 
     def check_k(self, k: int | None) -> int:
         """``k`` or the default, checked against ``max_k``."""
@@ -469,8 +547,8 @@ def start_match(
     k = matcher.check_k(k)
     if rerank and matcher.reranker is None:
         raise UnavailableError("rerank=true but no reranker is configured")
-    if explain and matcher.llm is None:
-        raise UnavailableError("explain=true but no LLM is configured")
+    if explain and matcher.config.explain_needs_llm and matcher.llm is None:
+        raise UnavailableError(f"explain=true with explain_method {matcher.config.explain_method!r} needs an LLM")
     doc = matcher.resolve(query, kind)
     return MatchRequest(doc, k, augment, rerank, explain, matcher.config.rerank_depth)
 

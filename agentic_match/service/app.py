@@ -13,13 +13,17 @@ Every other request needs the API key, as ``X-API-Key: KEY`` or ``Authorization:
 not validate, 404 for an unknown query id, 400 for a request the service cannot serve (a
 step it was started without, picks that were not shown), 503 when the LLM server is down.
 
-Handlers are plain functions, so FastAPI runs them in its thread pool; the matcher guards
+Handlers are plain functions, so FastAPI runs them in its thread pool (``threads`` of them),
+off the event loop; concurrent ``/match`` requests share one encoder forward pass and one FAISS
+search (the matcher's dynamic batching, ``MatchConfig.batch_window_ms``), the matcher guards
 its torch models with a lock, and LLM calls run in parallel.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Security
@@ -67,6 +71,7 @@ def create_app(
     title: str = "agentic-match",
     learner: FeedbackLearner | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
+    threads: int | None = None,
 ) -> FastAPI:
     """The HTTP API over ``matcher`` and the feedback ``store`` (``None``: feedback disabled).
 
@@ -78,7 +83,11 @@ def create_app(
         learner: Starts RankPO updates from the stored picks and switches the matcher's
             encoder (``None``: picks are only stored).
         max_body_bytes: Larger request bodies are refused (413) without being read.
+        threads: Request handlers that run at once (the worker threads; ``None``: anyio's
+            default, 40). Queries waiting for a thread queue on the event loop.
     """
+    if threads is not None and threads < 1:
+        raise ValueError(f"create_app: threads must be >= 1, got {threads}")
     if learner is not None and learner.store is not store:
         raise ValueError("the learner must read the store the API writes to")
     if not api_key:
@@ -100,7 +109,16 @@ def create_app(
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if threads is not None:
+            import anyio.to_thread
+
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title=title,
         version=__version__,
         description="Resume-job matching on local models: ranked candidates with verified explanations, "

@@ -35,7 +35,10 @@ def test_match_command_json_and_streamed(capsys):
     [
         (["match", "--no-llm"], "exactly one of --job"),
         (["match", "--job", "demo-j-01", "--resume", "demo-r-001", "--no-llm"], "exactly one of --job"),
-        (["match", "--job", "demo-j-01", "--no-llm", "--explain"], "--explain needs the LLM"),
+        (
+            ["match", "--job", "demo-j-01", "--no-llm", "--explain", "--explain-method", "llm_quotes"],
+            "--explain-method llm_quotes needs the LLM",
+        ),
         (["match", "--job", "demo-j-01", "--no-llm", "--rerank"], "--rerank needs --reranker"),
         (["match", "--job", "nope", "--no-llm"], "no job with id 'nope'"),
         (["api", "--no-llm", "--host", "0.0.0.0"], "not a loopback address"),

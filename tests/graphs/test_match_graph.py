@@ -16,7 +16,7 @@ NO_RETRY = RetryPolicy(max_attempts=1, retry_on=LLMUnavailableError)
 
 
 def test_graph_streams_partial_results_and_matches_the_matcher(encoder, corpus):
-    m = Matcher(encoder, corpus, llm=FakeLLM(), config=MatchConfig(explain_workers=2))
+    m = Matcher(encoder, corpus, llm=FakeLLM(), config=MatchConfig(explain_workers=2, explain_method="llm_quotes"))
     graph = build_graph(m)
     seen: list[tuple[str, object]] = []
     res = run_match(
@@ -54,13 +54,17 @@ def test_graph_without_explanations_and_with_rerank(encoder, corpus):
     assert res.reranked and res.query_id == "adhoc" and len(res.candidates) == 2
     scores = [c.score for c in res.candidates]
     assert scores == sorted(scores, reverse=True)
+    # Evidence explanations need no LLM.
+    res = run_match(graph, inputs_for("demo-j-01", kind="job", k=2, explain=True))
+    assert all(c.explanation is not None and c.explanation.method == "evidence" for c in res.candidates)
+    strict = Matcher(encoder, corpus, config=MatchConfig(explain_method="llm_quotes"))
     with pytest.raises(UnavailableError):
-        run_match(graph, inputs_for("demo-j-01", kind="job", explain=True))
+        run_match(build_graph(strict), inputs_for("demo-j-01", kind="job", explain=True))
 
 
 def test_dead_llm_mid_explanations_resumes_without_redoing_finished_ones(encoder, corpus, tmp_path):
     llm = FakeLLM()
-    m = Matcher(encoder, corpus, llm=llm)
+    m = Matcher(encoder, corpus, llm=llm, config=MatchConfig(explain_method="llm_quotes"))
     ranked = m.match("demo-j-02", kind="job", k=3, augment=False)
     victim = ranked.candidates[1].id
     llm.fail_on = render(corpus.resumes[victim])[:300]  # explanations of this resume fail

@@ -29,7 +29,7 @@ class ReverseReranker:
 
 def test_job_query_hyre_retrieve_and_explain(encoder, corpus):
     llm = FakeLLM()
-    m = Matcher(encoder, corpus, llm=llm, config=MatchConfig(k=4))
+    m = Matcher(encoder, corpus, llm=llm, config=MatchConfig(k=4, explain_method="llm_quotes"))
     events = []
     res = m.match("demo-j-01", kind="job", explain=True, on_event=events.append)
     assert res.query_kind == "job" and res.candidate_kind == "resume"
@@ -61,7 +61,7 @@ def test_augmentation_changes_the_query_but_not_what_is_explained(encoder, corpu
 
 def test_resume_query_irc_only_with_interactions(encoder, corpus):
     llm = FakeLLM()
-    m = Matcher(encoder, corpus, llm=llm)
+    m = Matcher(encoder, corpus, llm=llm, config=MatchConfig(explain_method="llm_quotes"))
     with_hist = m.match("demo-r-012", kind="resume", k=3, explain=True)
     assert with_hist.augmentation.method == "irc" and with_hist.augmentation.applied
     assert with_hist.candidate_kind == "job" and all(c.id in corpus.jobs for c in with_hist.candidates)
@@ -98,8 +98,13 @@ def test_ad_hoc_query_and_errors(encoder, corpus):
         m.match("nope", kind="job")
     with pytest.raises(ConfigError, match="k must be between 1 and 100"):
         m.match("demo-j-01", kind="job", k=0)
-    with pytest.raises(UnavailableError, match="no LLM"):
-        m.match("demo-j-01", kind="job", explain=True)
+    # Evidence explanations need no LLM; the LLM methods do.
+    assert all(
+        c.explanation.method == "evidence" for c in m.match("demo-j-01", kind="job", k=2, explain=True).candidates
+    )
+    for method in ("evidence+llm", "llm_quotes"):
+        with pytest.raises(UnavailableError, match="needs an LLM"):
+            Matcher(encoder, corpus, config=MatchConfig(explain_method=method)).match("demo-j-01", explain=True)
     with pytest.raises(UnavailableError, match="no reranker"):
         m.match("demo-j-01", kind="job", rerank=True)
     assert m.resolve("demo-j-01").kind == "job"  # kind looked up when not given

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from agentic_match.matching import Matcher
+from agentic_match.data import render
+from agentic_match.matching import MatchConfig, Matcher
 from agentic_match.retrieval.encoder import BiEncoder
 from agentic_match.service import create_app
 from tests._match_fakes import FakeLLM, small_corpus
@@ -40,8 +41,11 @@ def test_match_by_id_and_ad_hoc(client, matcher):
     assert data["query_id"] == "demo-j-01" and data["candidate_kind"] == "resume"
     assert [c["rank"] for c in data["candidates"]] == [1, 2, 3]
     assert data["augmentation"]["applied"] is True
-    for c in data["candidates"]:
-        assert c["explanation"]["met"] and c["explanation"]["dropped_quotes"] == 1
+    for c in data["candidates"]:  # evidence explanations: every quote is a span of the resume
+        e = c["explanation"]
+        assert e["method"] == "evidence" and e["met"] + e["missing"] and e["dropped_quotes"] == 0
+        text = render(matcher.corpus.resumes[c["id"]])
+        assert all(text[m["start"] : m["end"]] == m["quote"] for m in e["met"])
     # Same answer as the library path.
     direct = matcher.match("demo-j-01", kind="job", k=3)
     assert [c["id"] for c in data["candidates"]] == [c.id for c in direct.candidates]
@@ -125,7 +129,23 @@ def test_feedback_without_store(matcher):
 def test_dead_llm_gives_503(tmp_path):
     llm = FakeLLM()
     llm.fail_on = "<document"  # every explanation fails: the server is down
-    m = Matcher(BiEncoder.load("all-minilm-l6-v2"), small_corpus(), llm=llm)
+    config = MatchConfig(explain_method="llm_quotes")
+    m = Matcher(BiEncoder.load("all-minilm-l6-v2"), small_corpus(), llm=llm, config=config)
     c = TestClient(create_app(m, None, KEY))
     r = c.post("/match", json={"kind": "job", "query_id": "demo-j-01", "k": 2, "explain": True}, headers=H)
     assert r.status_code == 503 and "down" in r.json()["detail"]
+
+
+def test_worker_threads_are_set_at_startup(matcher):
+    import anyio.to_thread
+
+    with TestClient(create_app(matcher, None, KEY, threads=3)) as c:
+        seen = c.get("/health")  # inside the lifespan: the limiter is the app's
+        assert seen.status_code == 200
+        # The TestClient's portal runs the app's event loop; ask it for the limiter there.
+        tokens = c.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+        assert tokens == 3
+        r = c.post("/match", json={"kind": "job", "query_id": "demo-j-01", "k": 2}, headers=H)
+        assert r.status_code == 200
+    with pytest.raises(ValueError, match="threads"):
+        create_app(matcher, None, KEY, threads=0)
