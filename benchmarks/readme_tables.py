@@ -71,6 +71,22 @@ TABLES = [
         "hyre.json",
         ["ndcg@10", "recall@10", "recall@100", "map@100", "mrr@10"],
         ["rank_resume", "rank_job"],
+        ["seed", "hyre_view", "negatives"],
+    ),
+    (
+        "Explanations: met share against relevance, evidence precision, test pairs (benchmarks/explanations.py)",
+        "explanations.json",
+        [
+            "auc",
+            "mean_score_auc",
+            "dev_auc",
+            "evidence_precision",
+            "labelled_quotes_shown",
+            "fabricated_quotes",
+            "pairs",
+            "s_per_candidate",
+        ],
+        ["explain_test"],
     ),
     (
         "LGIR, warm protocol: each user's held-out interactions against 20 sampled jobs (benchmarks/lgir.py)",
@@ -165,7 +181,7 @@ TABLES = [
 
 
 def main() -> None:
-    for title, name, columns, tasks in TABLES:
+    for title, name, columns, tasks, *params in TABLES:
         path = RESULTS / name
         if not path.exists():
             continue
@@ -173,7 +189,11 @@ def main() -> None:
         if tasks is not None and not any(r.get("task") in tasks for r in rows):
             continue
         print(f"### {title}\n")
-        print(results_table_markdown(path, columns=columns, tasks=tasks, provenance=True))
+        print(
+            results_table_markdown(
+                path, columns=columns, tasks=tasks, provenance=True, params=params[0] if params else ()
+            )
+        )
         if tasks in (["lgir_warm"], ["lgir_cold"]):
             print(groups_table(path, tasks=tasks))
 

@@ -139,6 +139,7 @@ def results_table_markdown(
     columns: Sequence[str] | None = None,
     tasks: Sequence[str] | None = None,
     provenance: bool = False,
+    params: Sequence[str] = (),
 ) -> str:
     """Render a results file as a Markdown table (one row per result, one column per metric).
 
@@ -148,6 +149,8 @@ def results_table_markdown(
         tasks: Only rows of these tasks (default: all).
         provenance: Add a line with the file's command, date and machine under the table (for
             rows a partial rerun kept from an earlier run, that run's command and date).
+        params: Row ``params`` shown as columns after the task (e.g. ``seed``, ``split``), so
+            repeated systems can be told apart.
     """
     path = Path(path)
     try:
@@ -163,11 +166,13 @@ def results_table_markdown(
             for m in row.get("metrics", {}):
                 if m not in columns:
                     columns.append(m)
-    header = ["system", "task", *columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * len(columns)) + "|"]
+    header = ["system", "task", *params, *columns]
+    align = ["---"] * (2 + len(params)) + ["---:"] * len(columns)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
     for row in rows:
-        metrics = row.get("metrics", {})
-        cells = [_fmt(row.get("system")), _fmt(row.get("task"))] + [_fmt(metrics.get(c)) for c in columns]
+        metrics, extra = row.get("metrics", {}), row.get("params") or {}
+        cells = [_fmt(row.get("system")), _fmt(row.get("task"))] + [_fmt(extra.get(p)) for p in params]
+        cells += [_fmt(metrics.get(c)) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     if provenance:
         m = data.get("machine") or {}

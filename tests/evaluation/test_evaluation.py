@@ -264,7 +264,12 @@ def test_classification_errors() -> None:
 
 def test_write_results_and_markdown(tmp_path: Path) -> None:
     rows = [
-        {"system": "bm25", "task": "rank_resume", "metrics": {"ndcg@10": 28.123, "mrr@10": 51.0}},
+        {
+            "system": "bm25",
+            "task": "rank_resume",
+            "metrics": {"ndcg@10": 28.123, "mrr@10": 51.0},
+            "params": {"seed": 3},
+        },
         {"system": "raw", "task": "rank_job", "metrics": {"ndcg@10": 30.5, "qps": 123456.0}, "notes": "x"},
     ]
     path = write_results("demo", rows, command="python x.py", wall_s=1.234, out_dir=tmp_path)
@@ -277,6 +282,11 @@ def test_write_results_and_markdown(tmp_path: Path) -> None:
     assert lines[0] == "| system | task | ndcg@10 | mrr@10 | qps |"
     assert lines[2] == "| bm25 | rank_resume | 28.12 | 51.00 |  |"
     assert "123,456" in lines[3]
+    # Repeated systems are told apart by params shown as columns (absent ones left blank).
+    seeded = results_table_markdown(path, columns=["ndcg@10"], params=["seed"]).strip().splitlines()
+    assert seeded[0] == "| system | task | seed | ndcg@10 |"
+    assert seeded[1] == "|---|---|---|---:|"
+    assert seeded[2] == "| bm25 | rank_resume | 3 | 28.12 |" and seeded[3] == "| raw | rank_job |  | 30.50 |"
     with pytest.raises(DataError, match="lacks metrics"):
         write_results("bad", [{"system": "a", "task": "b"}], out_dir=tmp_path)
     (tmp_path / "junk.json").write_text("[]")
