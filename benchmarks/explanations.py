@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import os
 import sys
@@ -87,16 +88,17 @@ def score_split(
     return [done[(p[0], p[1])] for p in pairs]
 
 
-def sample_for_labels(corpus: Any, records: list[dict], n: int, config: EvidenceConfig) -> None:
+def sample_for_labels(corpus: Any, records: list[dict], n: int, config: EvidenceConfig, threshold: float) -> None:
     """Print ``n`` (requirement, best sentence) items of test pairs to label by hand (texts are
-    printed, never written to the repository)."""
+    printed, never written to the repository): drawn among the quotes the backend *shows*
+    (score >= the dev-chosen ``threshold``), since evidence precision is measured on those."""
     import random
 
     from agentic_match.data.render import render
     from agentic_match.matching.evidence import job_requirements
 
     rng = random.Random(1)
-    items = [(r, i) for r in records if not r["problem"] for i in range(len(r["scores"]))]
+    items = [(r, i) for r in records if not r["problem"] for i, x in enumerate(r["scores"]) if x >= threshold]
     for r, i in rng.sample(items, min(n, len(items))):
         req = job_requirements(corpus.jobs[r["job_id"]], config)[i]
         text = render(corpus.resumes[r["resume_id"]], config.render_config)
@@ -109,7 +111,9 @@ def sample_for_labels(corpus: Any, records: list[dict], n: int, config: Evidence
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=str(SHARED / "data" / "benchmark" / "v1"))
-    p.add_argument("--encoder", default="all-minilm-l6-v2", help="encoder spec or trained folder")
+    p.add_argument(
+        "--encoder", action="append", default=[], help="encoder spec or trained folder (repeatable; default MiniLM)"
+    )
     p.add_argument("--llm", action="append", default=[], help="a served model for P(yes) (repeatable)")
     p.add_argument("--positives", type=int, default=4, help="judged-relevant resumes per job")
     p.add_argument("--negatives", type=int, default=4, help="unjudged resumes per job")
@@ -132,69 +136,80 @@ def main() -> None:
         )
         for s in ("dev", "test")
     }
-    encoder = BiEncoder.load(args.encoder)
-    config = EvidenceConfig()
-    enc_name = Path(args.encoder).name
     labels = (
         [json.loads(x) for x in LABELS.read_text(encoding="utf-8").splitlines() if x.strip()]
         if LABELS.is_file()
         else []
     )
-
-    backends: list[tuple[str, Any, Any]] = [("encoder", None, None)]
-    for spec in args.llm:
-        backends.append((f"encoder+{spec}", spec, None))
     rows: list[dict] = []
-    for name, spec, _ in backends:
-        tag = f"{enc_name}/{name}"
-        if spec is None:
-            records = {
-                s: score_split(f"{name} {s}", encoder, corpus, pairs[s], work / tag / f"{s}.jsonl", config)
-                for s in pairs
-            }
-            if args.sample_for_labels:
-                sample_for_labels(corpus, records["test"], args.sample_for_labels, config)
-                return
-        else:
-            from agentic_match.config import load_settings
-            from agentic_match.llm import ManagedServer, client_for
+    for encoder_spec in args.encoder or ["all-minilm-l6-v2"]:
+        encoder = BiEncoder.load(encoder_spec)
+        config = EvidenceConfig()
+        enc_path = Path(encoder_spec)
+        # A trained folder is ``.../<run>/model``: the run names it. The cache is per settings too,
+        # so a changed EvidenceConfig scores again instead of reusing other settings' records.
+        enc_name = enc_path.parent.name if enc_path.name == "model" else enc_path.name
+        fingerprint = hashlib.sha256(json.dumps(dataclasses.asdict(config), sort_keys=True, default=str).encode())
+        label = enc_name
+        enc_name = f"{enc_name}-{fingerprint.hexdigest()[:8]}"
 
-            settings = load_settings(overrides={"llm": {"model": WRITERS.get(spec, spec), "max_concurrency": 16}})
-            llm_config = dataclasses.replace(config, llm_decides=True)
-            sub = {s: pairs[s][: args.llm_pairs] if args.llm_pairs else pairs[s] for s in pairs}
-            with ManagedServer(settings=settings) as info:
-                llm = client_for(settings, info)
+        backends: list[tuple[str, Any, Any]] = [("encoder", None, None)]
+        for spec in args.llm:
+            backends.append((f"encoder+{spec}", spec, None))
+        for name, spec, _ in backends:
+            tag = f"{enc_name}/{name}"
+            if spec is None:
                 records = {
-                    s: score_split(f"{name} {s}", encoder, corpus, sub[s], work / tag / f"{s}.jsonl", llm_config, llm)
-                    for s in sub
+                    s: score_split(f"{name} {s}", encoder, corpus, pairs[s], work / tag / f"{s}.jsonl", config)
+                    for s in pairs
                 }
-        threshold, dev_auc = choose_threshold([r for r in records["dev"] if not r["problem"]])
-        test = [r for r in records["test"] if not r["problem"]]
-        precision, labelled = evidence_precision(test, labels, threshold)
-        metrics = {
-            "auc": round(met_share_auc(test, threshold), 4),
-            "mean_score_auc": round(mean_score_auc(test), 4),
-            "dev_auc": round(dev_auc, 4),
-            "evidence_precision": None if precision is None else round(precision, 4),
-            "labelled_quotes_shown": labelled,
-            "fabricated_quotes": sum(r["fabricated"] for r in records["test"]),
-            "pairs": len(test),
-            "pairs_without_explanation": len(records["test"]) - len(test),
-            "s_per_candidate": round(sum(r["s"] for r in records["test"]) / max(1, len(records["test"])), 4),
-            "met_share_relevant": round(_mean_share(test, threshold, True), 4),
-            "met_share_other": round(_mean_share(test, threshold, False), 4),
-        }
-        params = {
-            "threshold": threshold,
-            "threshold_chosen_on": "dev",
-            "encoder": args.encoder,
-            "llm": spec,
-            "dev_pairs": len(records["dev"]),
-            "labels": len(labels),
-            "config": _config_params(config),
-        }
-        say(f"{name}: {metrics}")
-        rows.append({"system": f"explain:{name}", "task": "explain_test", "metrics": metrics, "params": params})
+            else:
+                from agentic_match.config import load_settings
+                from agentic_match.llm import ManagedServer, client_for
+
+                settings = load_settings(overrides={"llm": {"model": WRITERS.get(spec, spec), "max_concurrency": 16}})
+                llm_config = dataclasses.replace(config, llm_decides=True)
+                sub = {s: pairs[s][: args.llm_pairs] if args.llm_pairs else pairs[s] for s in pairs}
+                with ManagedServer(settings=settings) as info:
+                    llm = client_for(settings, info)
+                    records = {
+                        s: score_split(
+                            f"{name} {s}", encoder, corpus, sub[s], work / tag / f"{s}.jsonl", llm_config, llm
+                        )
+                        for s in sub
+                    }
+            threshold, dev_auc = choose_threshold([r for r in records["dev"] if not r["problem"]])
+            if args.sample_for_labels:
+                sample_for_labels(corpus, records["test"], args.sample_for_labels, config, threshold)
+                return
+            test = [r for r in records["test"] if not r["problem"]]
+            precision, labelled = evidence_precision(test, labels, threshold)
+            metrics = {
+                "auc": round(met_share_auc(test, threshold), 4),
+                "mean_score_auc": round(mean_score_auc(test), 4),
+                "dev_auc": round(dev_auc, 4),
+                "evidence_precision": None if precision is None else round(precision, 4),
+                "labelled_quotes_shown": labelled,
+                "fabricated_quotes": sum(r["fabricated"] for r in records["test"]),
+                "pairs": len(test),
+                "pairs_without_explanation": len(records["test"]) - len(test),
+                "s_per_candidate": round(sum(r["s"] for r in records["test"]) / max(1, len(records["test"])), 4),
+                "met_share_relevant": round(_mean_share(test, threshold, True), 4),
+                "met_share_other": round(_mean_share(test, threshold, False), 4),
+            }
+            params = {
+                "threshold": threshold,
+                "threshold_chosen_on": "dev",
+                "encoder": encoder_spec,
+                "llm": spec,
+                "dev_pairs": len(records["dev"]),
+                "labels": len(labels),
+                "config": _config_params(config),
+            }
+            say(f"{name}: {metrics}")
+            rows.append(
+                {"system": f"explain:{label}:{name}", "task": "explain_test", "metrics": metrics, "params": params}
+            )
     if not args.no_write:
         cmd = "python benchmarks/explanations.py " + " ".join(sys.argv[1:])
         path = write_results(

@@ -230,11 +230,19 @@ def _printer(console: Console):
                 console.print(f"  {i:>2}. {c['id']}  {c['score']:.3f}")
         elif ev == "explanation":
             e = part["explanation"]
-            console.print(f"[bold]{part['id']}[/]: {escape(e.get('summary') or e.get('problem') or '')}")
+            shown, total = len(e["met"]), len(e["met"]) + len(e["missing"])
+            head = f"{shown} of {total} requirements shown" if total else ""
+            text = " - ".join(x for x in (head, e.get("summary"), e.get("problem")) if x)
+            console.print(f"[bold]{part['id']}[/]: {escape(text)}")
+
+            def score(ev_: dict) -> str:
+                return f" ({ev_['score']:.2f})" if ev_.get("score") is not None else ""
+
             for ev_ in e["met"]:
-                console.print(f'   [green]met[/] {escape(ev_["requirement"])}: "{escape(ev_["quote"])}"')
+                console.print(f'   [green]met[/] {escape(ev_["requirement"])}{score(ev_)}: "{escape(ev_["quote"])}"')
             for ev_ in e["missing"]:
-                console.print(f"   [yellow]missing[/] {escape(ev_['requirement'])}")
+                # "not shown": the resume may still have it in words the evidence did not reach.
+                console.print(f"   [yellow]not shown[/] {escape(ev_['requirement'])}{score(ev_)}")
             if e.get("dropped_quotes"):
                 console.print(f"   ({e['dropped_quotes']} quote(s) not found in the resume were dropped)")
 

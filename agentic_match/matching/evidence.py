@@ -72,12 +72,16 @@ class EvidenceConfig:
     min_sentence_chars: int = setting(
         20, help="Shorter resume lines are not evidence (e.g. 'City', 'State', a date on its own)."
     )
+    min_sentence_words: int = setting(
+        4, help="Resume lines of fewer words are headings or labels ('Professional Experience'), not evidence."
+    )
     max_sentence_chars: int = setting(400, help="Longer evidence sentences are cut (the quote stays an exact span).")
     threshold: float = setting(
-        0.45,
+        0.415,
         help=(
             "A requirement is met when the encoder cosine of its best sentence reaches this (chosen on dev by"
-            " benchmarks/explanations.py for all-MiniLM-L6-v2)."
+            " benchmarks/explanations.py for all-MiniLM-L6-v2; a ConFit*-trained MiniLM's cosines run higher:"
+            " its dev choice was 0.63)."
         ),
     )
     llm_decides: bool = setting(
@@ -98,10 +102,11 @@ class EvidenceConfig:
     )
 
     def __post_init__(self) -> None:
-        if min(self.max_requirements, self.min_sentence_chars, self.max_sentence_chars, self.llm_sentences) < 1:
+        sizes = (self.max_requirements, self.min_sentence_chars, self.min_sentence_words, self.max_sentence_chars)
+        if min(*sizes, self.llm_sentences) < 1:
             raise ValueError(
-                "EvidenceConfig: max_requirements, min_sentence_chars, max_sentence_chars and llm_sentences"
-                " must be >= 1"
+                "EvidenceConfig: max_requirements, min_sentence_chars, min_sentence_words, max_sentence_chars"
+                " and llm_sentences must be >= 1"
             )
         if not 0.0 <= self.llm_threshold <= 1.0:
             raise ValueError(f"EvidenceConfig.llm_threshold must be in [0, 1], got {self.llm_threshold}")
@@ -189,10 +194,13 @@ def job_requirements(job: Document, config: EvidenceConfig = EvidenceConfig(), l
 # --------------------------------------------------------------------------- resume sentences
 
 
-def resume_sentences(text: str, *, min_chars: int = 20, max_chars: int = 400) -> list[tuple[int, int]]:
+def resume_sentences(
+    text: str, *, min_chars: int = 20, max_chars: int = 400, min_words: int = 1
+) -> list[tuple[int, int]]:
     """``(start, end)`` spans of the sentences of ``text``: lines, split again at sentence
-    ends, without bullets and surrounding space, at least ``min_chars`` long (longer than
-    ``max_chars``: cut there). ``text[start:end]`` is the evidence shown, exactly."""
+    ends, without bullets and surrounding space, at least ``min_chars`` long and ``min_words``
+    words (longer than ``max_chars``: cut there). ``text[start:end]`` is the evidence shown,
+    exactly."""
     spans: list[tuple[int, int]] = []
     pos = 0
     for line in text.splitlines(keepends=True):
@@ -205,7 +213,7 @@ def resume_sentences(text: str, *, min_chars: int = 20, max_chars: int = 400) ->
             piece = body[a:b]
             lead = len(piece) - len(piece.lstrip())
             piece = piece.strip()
-            if len(piece) < min_chars:
+            if len(piece) < min_chars or len(piece.split()) < min_words:
                 continue
             s = start_line + offset + a + lead
             spans.append((s, s + min(len(piece), max_chars)))
@@ -303,7 +311,12 @@ def score_requirements(
     method = "evidence+llm" if judge is not None else "evidence"
     reqs = job_requirements(job, config, llm)
     text = render(resume, config.render_config)
-    spans = resume_sentences(text, min_chars=config.min_sentence_chars, max_chars=config.max_sentence_chars)
+    spans = resume_sentences(
+        text,
+        min_chars=config.min_sentence_chars,
+        max_chars=config.max_sentence_chars,
+        min_words=config.min_sentence_words,
+    )
     if not reqs or not spans:
         problem = "the job lists no requirements" if not reqs else "the resume has no sentence to quote"
         return RequirementScores(reqs, text, spans, [], [], [], method, problem)

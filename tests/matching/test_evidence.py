@@ -101,6 +101,10 @@ def test_resume_sentences_are_exact_spans():
     assert "City" not in got  # too short to be evidence
     long = resume_sentences("x" * 1000, max_chars=50)
     assert long == [(0, 50)]
+    # A heading is long enough in characters but not in words: it is never shown as evidence.
+    headed = "Professional Experience\nManaged the release of three products.\n"
+    assert [headed[a:b] for a, b in resume_sentences(headed, min_words=4)] == ["Managed the release of three products."]
+    assert len(resume_sentences(headed, min_words=1)) == 2
 
 
 def test_explanation_quotes_are_spans_and_met_follows_the_threshold():
