@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -160,9 +161,11 @@ class LLMClient:
         self._sync = openai.OpenAI(base_url=self.base_url, api_key=key, timeout=timeout_s, max_retries=max_retries)
         self._async_args = dict(base_url=self.base_url, api_key=key, timeout=timeout_s, max_retries=max_retries)
         # Async clients and semaphores belong to one event loop; chat_many runs a loop per call.
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._sem: asyncio.Semaphore | None = None
-        self._async: openai.AsyncOpenAI | None = None
+        # The async client and its semaphore belong to one event loop; threads that call
+        # chat_many at once (explanations fanned out by a graph or the API's workers) each run
+        # their own loop, so the per-loop state is per thread: one thread closing its client at
+        # the end of its loop must not close another's mid-request.
+        self._per_thread = threading.local()
 
     # -- helpers -----------------------------------------------------------------------
     def _params(self, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -276,17 +279,19 @@ class LLMClient:
 
     def _for_loop(self) -> tuple[asyncio.Semaphore, openai.AsyncOpenAI]:
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:
-            self._loop = loop
-            self._sem = asyncio.Semaphore(self.max_concurrency)
-            self._async = openai.AsyncOpenAI(**self._async_args)
-        return self._sem, self._async  # type: ignore[return-value]
+        state = self._per_thread
+        if getattr(state, "loop", None) is not loop:
+            state.loop = loop
+            state.sem = asyncio.Semaphore(self.max_concurrency)
+            state.client = openai.AsyncOpenAI(**self._async_args)
+        return state.sem, state.client
 
     async def _close_loop_client(self) -> None:
         # The loop of chat_many ends with it: an async client left open would be closed by
         # the garbage collector on that dead loop ("Event loop is closed" noise).
-        if self._async is not None and self._loop is asyncio.get_running_loop():
-            client, self._async, self._loop = self._async, None, None
+        state = self._per_thread
+        if getattr(state, "client", None) is not None and state.loop is asyncio.get_running_loop():
+            client, state.client, state.loop = state.client, None, None
             await client.close()
 
     async def achat(self, messages: Messages, *, model: str | None = None, **sampling: Any) -> Completion:

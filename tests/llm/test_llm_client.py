@@ -119,9 +119,24 @@ def test_chat_many_closes_its_async_client_with_its_loop(server, tmp_path):
     # Left open, the client is closed later by the GC on the dead loop ("Event loop is closed").
     c = make_client(server, tmp_path)
     c.chat_many([[{"role": "user", "content": "a"}], [{"role": "user", "content": "b"}]])
-    assert c._async is None
+    assert getattr(c._per_thread, "client", None) is None
     c.chat_many([[{"role": "user", "content": "c"}]])  # a new loop gets a new client
-    assert c._async is None and len(server.requests) == 3
+    assert getattr(c._per_thread, "client", None) is None and len(server.requests) == 3
+
+
+def test_chat_many_from_many_threads_at_once(server, tmp_path):
+    # Threads each run their own loop (a graph's fan-out, the API's workers): one thread
+    # closing its loop's client must not close another's mid-request.
+    from concurrent.futures import ThreadPoolExecutor
+
+    c = make_client(server, tmp_path, max_concurrency=4)
+
+    def batch(t: int) -> list[str]:
+        return [o.text for o in c.chat_many([[{"role": "user", "content": f"{t}-{i}"}] for i in range(5)])]
+
+    with ThreadPoolExecutor(8) as ex:
+        outs = list(ex.map(batch, range(16)))
+    assert [len(b) for b in outs] == [5] * 16 and len(server.requests) == 80  # every request answered
 
 
 def test_prompts_are_redacted_before_sending_and_caching(server, tmp_path):
