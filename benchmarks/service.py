@@ -9,8 +9,9 @@ resumes (rank jobs):
 * ``match_no_augment`` - the query text as written, embedding, FAISS;
 * ``match+rerank`` - the same plus reranking the top ``--rerank-depth`` (``--reranker``: a
   cross-encoder folder, or ``llm`` - P(yes) of the served model, one uncached call per pair);
-* ``match+explain`` - plus one verified explanation per candidate (``--explain-k``), on
-  ``--explain-queries`` jobs, uncached.
+* ``match+explain`` - plus one explanation per candidate (``--explain-k``), on
+  ``--explain-queries`` jobs, uncached, for each method (``evidence``; with an LLM also
+  ``evidence+llm`` and ``llm_quotes``).
 
 Load test: ``agentic-match api`` runs in a subprocess on 127.0.0.1 (using this process's
 LLM server), and this process drives it with ``--clients`` concurrent async clients (httpx)
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import os
 import secrets
 import signal
@@ -129,29 +131,34 @@ def latency_rows(args: argparse.Namespace, matcher: Matcher, encoder_name: str) 
                     f"{encoder_name} + rerank {args.reranker}", f"{task}:match+rerank", rr, depth=args.rerank_depth
                 )
             )
-    if matcher.llm is None:
-        return rows
     ids = _queries(matcher.corpus, "job", args.explain_queries)
-    _say(f"explanations: {len(ids)} jobs x {args.explain_k} candidates")
-    times, dropped, quotes, problems = [], 0, 0, 0
-    for q in ids:
-        res, s = _timed(matcher.match, q, kind="job", k=args.explain_k, explain=True)
-        times.append(s)
-        for c in res.candidates:
-            e = c.explanation
-            dropped += e.dropped_quotes
-            quotes += len([x for x in e.met + e.missing if x.quote]) + e.dropped_quotes
-            problems += e.problem is not None
-    rows.append(
-        _latency_row(
-            f"{encoder_name} + {args.llm_model} explanations",
-            "rank_resume:match+explain",
-            times,
-            k=args.explain_k,
-            quotes_dropped_pct=round(100 * dropped / quotes, 1) if quotes else None,
-            explanations_failed=problems,
+    base = matcher.config
+    # Each explanation method on the same jobs; the LLM ones only when a server is running.
+    methods = ["evidence"] + (["evidence+llm", "llm_quotes"] if matcher.llm is not None else [])
+    for method in methods:
+        matcher.config = dataclasses.replace(base, explain_method=method)
+        _say(f"explanations ({method}): {len(ids)} jobs x {args.explain_k} candidates")
+        times, dropped, quotes, problems = [], 0, 0, 0
+        for q in ids:
+            res, s = _timed(matcher.match, q, kind="job", k=args.explain_k, explain=True)
+            times.append(s)
+            for c in res.candidates:
+                e = c.explanation
+                dropped += e.dropped_quotes
+                quotes += len([x for x in e.met + e.missing if x.quote]) + e.dropped_quotes
+                problems += e.problem is not None
+        who = args.llm_model if method != "evidence" else "encoder"
+        rows.append(
+            _latency_row(
+                f"{encoder_name} + {who} explanations ({method})",
+                "rank_resume:match+explain",
+                times,
+                k=args.explain_k,
+                quotes_dropped_pct=round(100 * dropped / quotes, 1) if quotes else None,
+                explanations_failed=problems,
+            )
         )
-    )
+    matcher.config = base
     return rows
 
 
