@@ -13,6 +13,7 @@ plain functions :func:`rankpo_loss`, :func:`pairwise_sft_loss` and :func:`prefer
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -217,7 +218,7 @@ class RankPOLoss(nn.Module):
         )
 
 
-class _SFTLoss(nn.Module):
+class _SFTLoss(nn.Module, ABC):
     """What both SFT losses share: the model, a temperature, the ``[query, chosen, rejected]`` columns."""
 
     def __init__(self, model: nn.Module, temperature: float = 0.05) -> None:
@@ -227,8 +228,9 @@ class _SFTLoss(nn.Module):
         self.model = model
         self.temperature = float(temperature)
 
+    @abstractmethod
     def loss_of(self, query: Tensor, chosen: Tensor, rejected: Tensor, labels: Tensor | None) -> Tensor:
-        raise NotImplementedError
+        """The loss of one batch of ``(query, chosen, rejected)`` embeddings (each subclass's formula)."""
 
     def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
         feats = list(sentence_features)
