@@ -24,6 +24,9 @@ _LAZY: dict[str, str] = {
     "AlignConfig": "agentic_match.align.trainer",
     "train_align": "agentic_match.align.trainer",
     "preference_accuracy": "agentic_match.align.trainer",
+    "interpolate_encoders": "agentic_match.align.wise",
+    "within_category_pairs": "agentic_match.align.within_category",
+    "pair_order_accuracy": "agentic_match.align.within_category",
 }
 
 

@@ -1,12 +1,23 @@
-"""The local LLM judge: which of two resumes fits a job better, asked in both orders.
+"""The local LLM judge: which of two resumes fits a job better.
 
 Pairs come from the stage-1 encoder's top-k for each training query
-(:func:`candidate_pairs`). :func:`judge_pair` asks the model twice, with the two passages
-swapped; when the two answers disagree the model only followed the position, so the pair is
-a tie and is left out of the preferences (but counted: the position-flip rate). Answers
-are structured output validated by :class:`JudgeVerdict`; the reason has a hard length cap
-so a tiny model cannot loop until ``max_tokens``. Every answer is in the generation cache,
-so a rerun sends no request.
+(:func:`candidate_pairs`). Four modes (``JudgeConfig.mode``), measured against each other by
+``benchmarks/alignment.py --sections judge``:
+
+* ``pairwise`` - the model names the better resume (JSON with a reason), asked twice with the
+  passages swapped; when the two answers disagree the model only followed the position, so
+  the pair is a tie (counted: the position-flip rate). The reason has a hard length cap so a
+  tiny model cannot loop until ``max_tokens``.
+* ``pairwise-logprob`` - the same question answered by one letter; P(A) of the two orders is
+  averaged (``(P₁(A) + 1 − P₂(A)) / 2``), so a constant position prior cancels, and the pair is
+  decided when that average clears ``0.5 ± tie_margin``.
+* ``pointwise`` - each resume alone, scored by P(yes) to "does it fit?".
+* ``graded`` - each resume alone, with a short rubric (title, required skills, years,
+  seniority), scored by the expected grade ``Σ g·P(g)`` over the first token's probabilities
+  of "0".."4"; optional calibration shots from train labels come first (a shared prompt
+  prefix). Pointwise modes have no position to be biased by.
+
+Every answer is in the generation cache, so a rerun sends no request.
 """
 
 from __future__ import annotations
@@ -31,6 +42,9 @@ from agentic_match.evaluation.ranker import Ranker
 
 T = TypeVar("T", bound=BaseModel)
 REASON_MAX_CHARS = 200
+JudgeMode = Literal["pairwise", "pairwise-logprob", "pointwise", "graded"]
+JUDGE_MODES: tuple[str, ...] = ("pairwise", "pairwise-logprob", "pointwise", "graded")
+GRADES: tuple[str, ...] = ("0", "1", "2", "3", "4")
 
 
 class StructuredModel(Protocol):
@@ -65,24 +79,34 @@ class JudgeConfig:
             "ordering (cheaper, biased)."
         ),
     )
-    mode: Literal["pairwise", "pointwise"] = setting(
+    mode: JudgeMode = setting(
         "pairwise",
         help=(
-            "``pairwise`` (the model names the better resume, with a reason) or ``pointwise`` (each resume scored "
-            'alone by the model\'s P(yes) to "does it fit this job?", the higher one preferred): small models that '
-            "always name the first position yield no consistent pairwise verdict, while pointwise scores have no "
-            "position to be biased by."
+            "``pairwise`` (the model names the better resume, with a reason, in both orders), ``pairwise-logprob`` "
+            "(one letter in both orders, P(A) averaged so the position prior cancels), ``pointwise`` (each resume "
+            'alone: P(yes) to "does it fit this job?") or ``graded`` (each resume alone: the expected grade 0-4 '
+            "under a rubric). Small models that always name the first position yield no consistent pairwise "
+            "verdict; pointwise scores have no position to be biased by."
+        ),
+        choices=JUDGE_MODES,
+    )
+    tie_margin: float = setting(
+        0.05,
+        help=(
+            "Below this a pair is a tie (dropped): the P(yes) difference (pointwise), the expected-grade difference "
+            "on 0-4 (graded), or |mean P(A) - 0.5| over both orders (pairwise-logprob). Choose it on dev."
         ),
     )
-    tie_margin: float = setting(0.05, help="Pointwise only: P(yes) differences below this are ties (dropped).")
 
     def __post_init__(self) -> None:
         if self.max_doc_chars < 100:
             raise ConfigError(f"max_doc_chars must be >= 100, got {self.max_doc_chars}")
         if self.max_tokens < 16:
             raise ConfigError(f"max_tokens must be >= 16, got {self.max_tokens}")
-        if self.mode not in ("pairwise", "pointwise"):
-            raise ConfigError(f"judge mode must be 'pairwise' or 'pointwise', got {self.mode!r}")
+        if self.mode not in JUDGE_MODES:
+            raise ConfigError(f"judge mode must be one of {', '.join(JUDGE_MODES)}, got {self.mode!r}")
+        if self.tie_margin < 0:
+            raise ConfigError(f"tie_margin must be >= 0, got {self.tie_margin}")
 
 
 @dataclass(frozen=True)
@@ -152,14 +176,22 @@ class JudgeOutcome:
 
     Attributes:
         preferred: ``"A"`` (passage1), ``"B"`` (passage2), ``"tie"`` (the two orders
-            disagree), or ``None`` when the judge failed (``problem`` says why).
-        reason: The reason given in the first ordering.
+            disagree, or the scores are within the tie margin), or ``None`` when the judge
+            failed (``problem`` says why).
+        reason: The reason given in the first ordering (scores in the probability modes).
+        score: How strongly passage1 is preferred (positive) or passage2 (negative): the
+            score difference (pointwise, graded) or mean P(A) − 0.5 (pairwise-logprob);
+            ``None`` in ``pairwise`` mode. A margin can be chosen on it after the fact.
+        flipped: Whether the two orders named the same *position* (the verdict followed the
+            position, not the passage); ``None`` in the pointwise modes (no position).
     """
 
     pair: JudgePair
     preferred: Literal["A", "B", "tie"] | None
     reason: str = ""
     problem: str | None = None
+    score: float | None = None
+    flipped: bool | None = None
 
     def record(self) -> dict[str, Any] | None:
         """The preference-file record (``None`` for ties and failures)."""
@@ -204,19 +236,25 @@ class JudgeReport:
     def from_results(
         cls, pairs: Sequence[JudgePair], results: dict[str, dict[str, Any]], failures: dict[str, str]
     ) -> JudgeReport:
-        """The report of pairs judged piecewise (graph batches): ``{key: {"preferred", "reason"}}``."""
+        """The report of pairs judged piecewise (graph batches): ``{key: {"preferred", "reason", ...}}``."""
         outcomes = []
         for p in pairs:
             if p.key in results:
                 r = results[p.key]
-                outcomes.append(JudgeOutcome(p, r["preferred"], r.get("reason", "")))
+                outcomes.append(
+                    JudgeOutcome(p, r["preferred"], r.get("reason", ""), score=r.get("score"), flipped=r.get("flipped"))
+                )
             else:
                 outcomes.append(JudgeOutcome(p, None, problem=failures.get(p.key, "not judged")))
         return cls(outcomes)
 
     def results(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-        """``({key: {"preferred", "reason"}}, {key: problem})``: the report as graph state."""
-        done = {o.pair.key: {"preferred": o.preferred, "reason": o.reason} for o in self.outcomes if o.preferred}
+        """``({key: {"preferred", "reason", "score", "flipped"}}, {key: problem})``: the report as graph state."""
+        done = {
+            o.pair.key: {"preferred": o.preferred, "reason": o.reason, "score": o.score, "flipped": o.flipped}
+            for o in self.outcomes
+            if o.preferred
+        }
         failed = {o.pair.key: o.problem or "failed" for o in self.outcomes if o.preferred is None}
         return done, failed
 
@@ -235,10 +273,12 @@ class JudgeReport:
         return out
 
     def flip_rate(self) -> float:
-        """Share of judged pairs (failures excluded) whose two orders disagree."""
-        c = self.counts()
-        judged = c["pairs"] - c["failures"]
-        return c["ties"] / judged if judged else float("nan")
+        """Share of judged pairs (failures excluded) whose two orders named the same position.
+
+        ``nan`` in the pointwise modes, which show one resume at a time.
+        """
+        known = [o.flipped for o in self.outcomes if o.preferred is not None and o.flipped is not None]
+        return sum(known) / len(known) if known else float("nan")
 
 
 def judge_messages(
@@ -267,14 +307,73 @@ def _ask(llm: StructuredModel, pair: JudgePair, swapped: bool, config: JudgeConf
     return llm.structured(msgs, JudgeVerdict, max_tokens=config.max_tokens)
 
 
+def graded_messages(
+    job: str, resume: str, max_doc_chars: int = 1500, shots: Sequence[tuple[str, str, str]] = ()
+) -> list[dict[str, str]]:
+    """The rubric prompt "grade this resume for this job, 0-4", after optional calibration shots.
+
+    Each shot ``(job, resume, grade)`` is an earlier user turn with its one-digit answer, so
+    every request shares the shots as one prompt prefix (vLLM's prefix cache serves it).
+    """
+
+    def turn(j: str, r: str) -> dict[str, str]:
+        content = prompts.render(
+            "judge_graded",
+            job=prompts.fence(j[:max_doc_chars], "job"),
+            resume=prompts.fence(r[:max_doc_chars], "resume"),
+        )
+        return {"role": "user", "content": content}
+
+    msgs: list[dict[str, str]] = []
+    for j, r, g in shots:
+        msgs += [turn(j, r), {"role": "assistant", "content": g}]
+    return [*msgs, turn(job, resume)]
+
+
+def token_messages(query: str, first: str, second: str, max_doc_chars: int = 1500) -> list[dict[str, str]]:
+    """The one-letter prompt "which fits better, A (``first``) or B (``second``)?"."""
+    content = prompts.render(
+        "judge_token",
+        job=prompts.fence(query[:max_doc_chars], "job"),
+        resume_a=prompts.fence(first[:max_doc_chars], "resume A"),
+        resume_b=prompts.fence(second[:max_doc_chars], "resume B"),
+    )
+    return [{"role": "user", "content": content}]
+
+
+def expected_grade(top_logprobs: dict[str, float]) -> float | None:
+    """``Σ g·P(g) / Σ P(g)`` over the tokens "0".."4" among one token's top log-probabilities."""
+    probs = [(int(t.strip()), math.exp(lp)) for t, lp in top_logprobs.items() if t.strip() in GRADES]
+    total = sum(p for _, p in probs)
+    return sum(g * p for g, p in probs) / total if total > 0 else None
+
+
+def p_first(top_logprobs: dict[str, float]) -> float | None:
+    """P("A") among the answers "A" / "B" of one token's top log-probabilities."""
+    a = sum(math.exp(lp) for t, lp in top_logprobs.items() if t.strip() == "A")
+    b = sum(math.exp(lp) for t, lp in top_logprobs.items() if t.strip() == "B")
+    return a / (a + b) if a + b > 0 else None
+
+
+def _first_token(llm: Any, messages: list[dict[str, str]], read: Callable[[dict[str, float]], float | None]):
+    c = llm.chat(messages, max_tokens=1, temperature=0.0, logprobs=True, top_logprobs=10)
+    tops = getattr(c, "top_logprobs", None)
+    return read(tops[0]) if tops else None
+
+
 def _fit_probability(llm: Any, job: str, resume: str, config: JudgeConfig) -> float | None:
     from agentic_match.retrieval.rerank import fit_messages, p_yes
 
-    c = llm.chat(
-        fit_messages(job, resume, config.max_doc_chars), max_tokens=1, temperature=0.0, logprobs=True, top_logprobs=10
-    )
-    tops = getattr(c, "top_logprobs", None)
-    return p_yes(tops[0]) if tops else None
+    return _first_token(llm, fit_messages(job, resume, config.max_doc_chars), p_yes)
+
+
+def _resume_score(
+    llm: Any, job: str, resume: str, config: JudgeConfig, shots: Sequence[tuple[str, str, str]] = ()
+) -> float | None:
+    """The pointwise score of one resume for one job (P(yes), or the expected grade)."""
+    if config.mode == "graded":
+        return _first_token(llm, graded_messages(job, resume, config.max_doc_chars, shots), expected_grade)
+    return _fit_probability(llm, job, resume, config)
 
 
 def _judge_pointwise(
@@ -282,14 +381,70 @@ def _judge_pointwise(
 ) -> JudgeOutcome:
     if pair.query_kind != "job":
         raise ConfigError("the judge compares two resumes for one job (query_kind='job')")
-    fit = fit or (lambda job, resume: _fit_probability(llm, job, resume, config))
+    fit = fit or (lambda job, resume: _resume_score(llm, job, resume, config))
     pa, pb = fit(pair.query, pair.passage1), fit(pair.query, pair.passage2)
     if pa is None or pb is None:
-        return JudgeOutcome(pair, None, problem="no yes/no among the answer's top tokens")
-    reason = f"P(fit) {pa:.2f} vs {pb:.2f}"
-    if abs(pa - pb) < config.tie_margin:
-        return JudgeOutcome(pair, "tie", reason)
-    return JudgeOutcome(pair, "A" if pa > pb else "B", reason)
+        what = "grade digit" if config.mode == "graded" else "yes/no"
+        return JudgeOutcome(pair, None, problem=f"no {what} among the answer's top tokens")
+    reason = ("grade" if config.mode == "graded" else "P(fit)") + f" {pa:.2f} vs {pb:.2f}"
+    return JudgeOutcome(pair, decide(pa - pb, config.tie_margin), reason, score=pa - pb)
+
+
+def _judge_logprob(llm: Any, pair: JudgePair, config: JudgeConfig) -> JudgeOutcome:
+    """``pairwise-logprob``: P(A) in both orders; their average decides (the position prior cancels)."""
+    if pair.query_kind != "job":
+        raise ConfigError("the judge compares two resumes for one job (query_kind='job')")
+    n = config.max_doc_chars
+    p1 = _first_token(llm, token_messages(pair.query, pair.passage1, pair.passage2, n), p_first)
+    p2 = _first_token(llm, token_messages(pair.query, pair.passage2, pair.passage1, n), p_first)
+    if p1 is None or p2 is None:
+        return JudgeOutcome(pair, None, problem="no A/B among the answer's top tokens")
+    score = (p1 + (1.0 - p2)) / 2 - 0.5
+    # Both orders named position A (or both B): the answer followed the position.
+    flipped = (p1 > 0.5) == (p2 > 0.5)
+    reason = f"P(A) {p1:.2f} as shown, {p2:.2f} swapped"
+    return JudgeOutcome(pair, decide(score, config.tie_margin), reason, score=score, flipped=flipped)
+
+
+def decide(score: float, margin: float) -> Literal["A", "B", "tie"]:
+    """``"A"`` above ``margin``, ``"B"`` below ``-margin``, else ``"tie"``."""
+    if abs(score) < margin or score == 0:
+        return "tie"
+    return "A" if score > 0 else "B"
+
+
+def label_shots(
+    corpus: Corpus,
+    n: int = 2,
+    *,
+    split: str = "train",
+    max_doc_chars: int = 400,
+    seed: int = 0,
+    render_config: RenderConfig = RenderConfig(),
+) -> list[tuple[str, str, str]]:
+    """Calibration shots for the ``graded`` judge from a split's labels: ``(job, resume, grade)``.
+
+    Alternates an accepted resume (grade "4") and a rejected one (grade "1", the labels'
+    near misses) for jobs that have both, so the model sees both ends of the scale. Shots are
+    cut short: they are a shared prefix of every request.
+    """
+    labels = corpus.label_splits.get(split, corpus.labels) if corpus.label_splits else corpus.labels
+    by_job: dict[str, dict[bool, list[str]]] = {}
+    for lb in labels:
+        if lb.job_id in corpus.jobs and lb.resume_id in corpus.resumes:
+            by_job.setdefault(lb.job_id, {True: [], False: []})[bool(lb.label)].append(lb.resume_id)
+    jobs = sorted(j for j, d in by_job.items() if d[True] and d[False])
+    rng = random.Random(seed)
+    text = lambda d: render(d, render_config)[:max_doc_chars]  # noqa: E731
+    shots = []
+    for i in range(n):
+        if not jobs:
+            break
+        j = rng.choice(jobs)
+        accepted = i % 2 == 0
+        r = rng.choice(sorted(by_job[j][accepted]))
+        shots.append((text(corpus.jobs[j]), text(corpus.resumes[r]), "4" if accepted else "1"))
+    return shots
 
 
 def judge_pair(llm: StructuredModel, pair: JudgePair, config: JudgeConfig = JudgeConfig()) -> JudgeOutcome:
@@ -299,8 +454,10 @@ def judge_pair(llm: StructuredModel, pair: JudgePair, config: JudgeConfig = Judg
     failure with the reason in ``problem``; an unreachable server raises
     (:class:`~agentic_match.errors.LLMUnavailableError`) so callers can retry.
     """
-    if config.mode == "pointwise":
+    if config.mode in ("pointwise", "graded"):
         return _judge_pointwise(llm, pair, config)
+    if config.mode == "pairwise-logprob":
+        return _judge_logprob(llm, pair, config)
     try:
         first = _ask(llm, pair, False, config)
         if not config.both_orders:
@@ -310,8 +467,8 @@ def judge_pair(llm: StructuredModel, pair: JudgePair, config: JudgeConfig = Judg
         return JudgeOutcome(pair, None, problem=str(e)[:500])
     # In the swapped ordering "A" is passage2: consistent answers name different letters.
     if first.preferred != second.preferred:
-        return JudgeOutcome(pair, first.preferred, first.reason)
-    return JudgeOutcome(pair, "tie", first.reason)
+        return JudgeOutcome(pair, first.preferred, first.reason, flipped=False)
+    return JudgeOutcome(pair, "tie", first.reason, flipped=True)
 
 
 def judge_pairs(
@@ -321,19 +478,20 @@ def judge_pairs(
     *,
     concurrency: int = 8,
     on_done: Callable[[JudgeOutcome], None] | None = None,
+    shots: Sequence[tuple[str, str, str]] = (),
 ) -> JudgeReport:
     """Judge many pairs with ``concurrency`` requests in flight (threads over the sync client).
 
-    In pointwise mode each (job, resume) is scored once, however many pairs it is in (pairs
-    drawn from one job's top-k share their resumes), then the pairs are decided from those
-    scores.
+    In the pointwise modes each (job, resume) is scored once, however many pairs it is in
+    (pairs drawn from one job's top-k share their resumes), then the pairs are decided from
+    those scores. ``shots`` (``graded`` only): calibration turns, e.g. :func:`label_shots`.
     """
-    if config.mode == "pointwise":
+    if config.mode in ("pointwise", "graded"):
         if any(p.query_kind != "job" for p in pairs):
             raise ConfigError("the judge compares two resumes for one job (query_kind='job')")
         unique = list(dict.fromkeys((p.query, d) for p in pairs for d in (p.passage1, p.passage2)))
         with ThreadPoolExecutor(max(1, concurrency)) as ex:
-            scores = dict(zip(unique, ex.map(lambda k: _fit_probability(llm, k[0], k[1], config), unique)))
+            scores = dict(zip(unique, ex.map(lambda k: _resume_score(llm, k[0], k[1], config, shots), unique)))
         outcomes = [_judge_pointwise(llm, p, config, fit=lambda q, d: scores[(q, d)]) for p in pairs]
         for o in outcomes:
             if on_done is not None:
@@ -414,6 +572,8 @@ def candidate_pairs(
 
 
 __all__ = [
+    "GRADES",
+    "JUDGE_MODES",
     "JudgeConfig",
     "JudgeOutcome",
     "JudgePair",
@@ -422,8 +582,14 @@ __all__ = [
     "JudgeVerdict",
     "PairSamplingConfig",
     "candidate_pairs",
+    "decide",
+    "expected_grade",
+    "graded_messages",
     "judge_messages",
     "judge_pair",
     "judge_pairs",
+    "label_shots",
+    "p_first",
     "sample_pairs",
+    "token_messages",
 ]

@@ -161,9 +161,11 @@ def check_reference(
 
 def reference_margins(encoder: BiEncoder, prefs: Sequence[Preference]) -> np.ndarray:
     """``cos(q, chosen) − cos(q, rejected)`` under ``encoder`` for each preference."""
-    q = encoder.encode([p.query for p in prefs])
-    c = encoder.encode([p.chosen for p in prefs])
-    r = encoder.encode([p.rejected for p in prefs])
+    # Pairs share their query (and often passages): each distinct text is encoded once.
+    texts = list(dict.fromkeys(t for p in prefs for t in (p.query, p.chosen, p.rejected)))
+    row = {t: i for i, t in enumerate(texts)}
+    v = encoder.encode(texts)
+    q, c, r = (v[[row[getattr(p, side)] for p in prefs]] for side in ("query", "chosen", "rejected"))
     return ((q * c).sum(1) - (q * r).sum(1)).astype(np.float32)
 
 

@@ -1,4 +1,4 @@
-"""Alignment and reranking commands: ``judge``, ``label-pairs``, ``align`` (stage 2) and ``rerank train|eval``."""
+"""Alignment and reranking commands: ``judge``, ``label-pairs``, ``align``, ``wise-ft``, ``rerank train|eval``."""
 
 from __future__ import annotations
 
@@ -131,6 +131,18 @@ def align(
     )
 
 
+def wise_ft(
+    base: Annotated[str, typer.Option(help="The model fine-tuning started from (folder or encoder spec).")],
+    tuned: Annotated[Path, typer.Option(help="The fine-tuned encoder folder (stage 1 or stage 2 model/).")],
+    alpha: Annotated[float, typer.Option(help="Weight of the fine-tuned model in [0, 1] (choose it on dev).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder of the interpolated encoder (replaced).")],
+) -> None:
+    """WiSE-FT: an encoder with weights alpha*tuned + (1-alpha)*base (keeps part of the base's nuance)."""
+    from agentic_match.align.wise import interpolate_encoders
+
+    console.print(f"model -> {interpolate_encoders(base, tuned, alpha, out)}  (alpha {alpha:g})")
+
+
 rerank_app = typer.Typer(help="Rerank the FAISS top-k with a cross-encoder or the local LLM.", no_args_is_help=True)
 
 
@@ -186,8 +198,9 @@ def rerank_eval(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``judge``, ``label-pairs``, ``align`` and ``rerank`` to the root app."""
+    """Add ``judge``, ``label-pairs``, ``align``, ``wise-ft`` and ``rerank`` to the root app."""
     app.command("judge")(judge)
     app.command("label-pairs")(label_pairs)
     app.command("align")(align)
+    app.command("wise-ft")(wise_ft)
     app.add_typer(rerank_app, name="rerank")

@@ -128,6 +128,8 @@ def _fmt(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value)
     if isinstance(value, float):
+        if 0 < abs(value) < 0.01:  # learning rates, p-values: two decimals would show 0.00
+            return f"{value:.3g}"
         return f"{value:.2f}" if abs(value) < 1e5 else f"{value:,.0f}"
     if isinstance(value, int):
         return f"{value:,}" if abs(value) >= 1e4 else str(value)

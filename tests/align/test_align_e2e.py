@@ -65,3 +65,25 @@ def test_llm_reranker_p_yes_on_a_real_model(served):
     job = Document("j1", "job", text=JOB)
     scores = rr.score([(job, Document("r1", "resume", text=NURSE)), (job, Document("r2", "resume", text=CHEF))])
     assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+@pytest.mark.parametrize("mode", ["graded", "pairwise-logprob"])
+def test_probability_judges_on_a_real_model(served, mode):
+    from agentic_match.align.judge import judge_pairs
+
+    settings, info = served
+    pairs = [JudgePair("j1", "r-nurse", "r-chef", JOB, NURSE, CHEF)]
+    llm = client_for(settings, info)
+    rep = judge_pairs(llm, pairs, JudgeConfig(mode=mode, tie_margin=0.0))
+    o = rep.outcomes[0]
+    # A 135M model may leave the answer tokens out of its top 10: then it is a counted failure.
+    if o.preferred is None:
+        assert "among the answer's top tokens" in (o.problem or "")
+        return
+    assert o.score is not None and (o.preferred == "A") == (o.score > 0) or o.preferred == "tie"
+    bound = 4.0 if mode == "graded" else 0.5
+    assert -bound <= o.score <= bound
+    assert (o.flipped is None) == (mode == "graded")
+    before = request_count(info.root_url)
+    judge_pairs(llm, pairs, JudgeConfig(mode=mode))  # every answer cached
+    assert request_count(info.root_url) == before

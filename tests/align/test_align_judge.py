@@ -161,3 +161,106 @@ def test_pointwise_batch_scores_each_resume_once_per_job():
     rep = judge_pairs(Counting(), pairs, JudgeConfig(mode="pointwise", tie_margin=0.05), concurrency=4)
     assert Counting.calls == 3  # three distinct resumes for the one job, not six requests
     assert [o.preferred for o in rep.outcomes] == ["A", "B", "tie"]
+
+
+class FakeGrader:
+    """Grade digits from the resume: mass on "4" with ``good``, "3" with ``close``, "0" else."""
+
+    def __init__(self):
+        self.calls = []
+
+    def chat(self, messages, **kw):
+        import math
+
+        from agentic_match.llm import Completion
+
+        assert kw.get("logprobs") and kw.get("max_tokens") == 1
+        self.calls.append(messages)
+        resume = messages[-1]["content"].split('type="resume"')[1].split("</document>")[0]
+        top = "4" if "good" in resume else "3" if "close" in resume else "0"
+        probs = {top: 0.7, "2": 0.2, "x": 0.1} if top != "2" else {"2": 0.9}
+        return Completion(top, top_logprobs=[{t: math.log(p) for t, p in probs.items()}])
+
+
+def test_expected_grade_reads_only_the_digit_tokens():
+    import math
+
+    from agentic_match.align.judge import expected_grade
+
+    assert expected_grade({"4": math.log(0.5), "2": math.log(0.5), "yes": math.log(0.9)}) == pytest.approx(3.0)
+    assert expected_grade({" 1": math.log(1.0)}) == pytest.approx(1.0)
+    assert expected_grade({"yes": 0.0}) is None
+
+
+def test_graded_mode_prefers_the_higher_expected_grade_with_a_margin():
+    grader = FakeGrader()
+    cfg = JudgeConfig(mode="graded", tie_margin=0.5)
+    won = judge_pair(grader, _pair("good nurse", "chef"), cfg)
+    # good: 0.7*4 + 0.2*2 over 0.9 = 3.56; chef: 0.2*2 / 0.9 = 0.44
+    assert won.preferred == "A" and won.score == pytest.approx(3.111, abs=1e-3) and won.flipped is None
+    assert judge_pair(grader, _pair("chef", "good nurse"), cfg).preferred == "B"
+    close = judge_pair(grader, _pair("good nurse", "close nurse"), cfg)  # 3.56 vs 2.89: within 0.5? no
+    assert close.preferred == "A"
+    assert (
+        judge_pair(grader, _pair("good nurse", "close nurse"), JudgeConfig(mode="graded", tie_margin=1.0)).preferred
+        == "tie"
+    )
+    rubric = grader.calls[0][-1]["content"]
+    assert "years" in rubric and "one digit" in rubric and 'type="resume"' in rubric
+
+
+def test_graded_shots_come_first_as_earlier_turns_and_label_shots_span_the_scale():
+    from agentic_match.align.judge import graded_messages, label_shots
+
+    corpus = toy_corpus()
+    shots = label_shots(corpus, 2, max_doc_chars=50)
+    assert [g for _, _, g in shots] == ["4", "1"] and all(len(r) <= 50 for _, r, _ in shots)
+    msgs = graded_messages("job text", "resume text", 500, shots)
+    assert [m["role"] for m in msgs] == ["user", "assistant", "user", "assistant", "user"]
+    assert msgs[1]["content"] == "4" and "resume text" in msgs[-1]["content"]
+    grader = FakeGrader()
+    judge_pairs(grader, [_pair("good nurse", "chef")], JudgeConfig(mode="graded"), shots=shots)
+    assert all(len(m) == 5 for m in grader.calls)
+
+
+class FakeLetters:
+    """P(A) = 0.8 for the resume with ``good`` shown first, 0.3 shown second; ``biased``: P(A) 0.9 always."""
+
+    def chat(self, messages, **kw):
+        import math
+
+        from agentic_match.llm import Completion
+
+        text = messages[-1]["content"]
+        a = text.split('type="resume A"')[1].split("</document>")[0]
+        b = text.split('type="resume B"')[1].split("</document>")[0]
+        p = 0.9 if "biased" in a + b else 0.8 if "good" in a else 0.3 if "good" in b else 0.6
+        return Completion("A", top_logprobs=[{"A": math.log(p), "B": math.log(1 - p)}])
+
+
+def test_pairwise_logprob_averages_both_orders_so_the_position_prior_cancels():
+    cfg = JudgeConfig(mode="pairwise-logprob", tie_margin=0.1)
+    llm = FakeLetters()
+    won = judge_pair(llm, _pair("good nurse", "chef"), cfg)
+    # shown: P(A)=0.8; swapped: P(A)=0.3 -> mean P(passage1) = (0.8 + 0.7) / 2 = 0.75
+    assert won.preferred == "A" and won.score == pytest.approx(0.25) and won.flipped is False
+    assert judge_pair(llm, _pair("chef", "good nurse"), cfg).preferred == "B"
+    biased = judge_pair(llm, _pair("biased nurse", "chef"), cfg)  # 0.9 in both orders: pure position
+    assert biased.preferred == "tie" and biased.flipped is True and biased.score == pytest.approx(0.0)
+    rep = judge_pairs(llm, [_pair("good nurse", "chef"), _pair("biased nurse", "chef", "2")], cfg)
+    assert rep.flip_rate() == pytest.approx(0.5)
+    done, _ = rep.results()
+    again = type(rep).from_results([o.pair for o in rep.outcomes], done, {})
+    assert [o.score for o in again.outcomes] == [o.score for o in rep.outcomes]
+    assert again.flip_rate() == pytest.approx(0.5)
+
+
+def test_pointwise_modes_have_no_flip_rate_and_bad_modes_are_refused():
+    import math
+
+    rep = judge_pairs(FakeScorer(), [_pair("good nurse", "chef")], JudgeConfig(mode="pointwise"))
+    assert math.isnan(rep.flip_rate())
+    with pytest.raises(Exception, match="graded"):
+        JudgeConfig(mode="listwise")
+    with pytest.raises(Exception, match="tie_margin"):
+        JudgeConfig(tie_margin=-1)
