@@ -517,33 +517,6 @@ def carry_over(
     return [*kept, *rows]
 
 
-def tradeoff_points(rows: list[dict]) -> list[dict]:
-    """Trade-off rows grouped over seeds: ``{name, source, n, x, x_sd, y, y_sd}`` (alignment, dev retention)."""
-    import statistics
-
-    groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for r in rows:
-        m, pr = r["metrics"], r.get("params") or {}
-        if r["task"] != "rankpo_tradeoff" or m.get("alignment") is None or m.get("dev_retention_ndcg@10") is None:
-            continue
-        name = r["system"].removeprefix("align-")
-        name = name.rsplit("-s", 1)[0] if "seed" in pr else name
-        groups.setdefault((name, pr.get("source", "judge")), []).append((m["alignment"], m["dev_retention_ndcg@10"]))
-    sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0  # noqa: E731
-    return [
-        {
-            "name": name,
-            "source": source,
-            "n": len(v),
-            "x": statistics.fmean(a for a, _ in v),
-            "x_sd": sd([a for a, _ in v]),
-            "y": statistics.fmean(b for _, b in v),
-            "y_sd": sd([b for _, b in v]),
-        }
-        for (name, source), v in sorted(groups.items())
-    ]
-
-
 def summary_rows(rows: list[dict]) -> list[dict]:
     """One row per method x learning rate x source: means and sds over the seeds' trade-off rows."""
     import statistics
@@ -573,7 +546,18 @@ def plot(rows: list[dict], path: Path) -> None:
     """Alignment (x) vs dev retention (y): mean over seeds with a ±1 sd cross, as a PNG (Pillow only)."""
     from PIL import Image, ImageDraw
 
-    pts = tradeoff_points(rows)
+    pts = [
+        {
+            "name": r["system"].removeprefix("align-"),
+            "source": r["params"]["source"],
+            "x": r["metrics"]["alignment"],
+            "x_sd": r["metrics"].get("alignment_sd", 0.0),
+            "y": r["metrics"]["dev_retention_ndcg@10"],
+            "y_sd": r["metrics"].get("dev_retention_ndcg@10_sd", 0.0),
+        }
+        for r in summary_rows(rows)
+        if r["metrics"].get("alignment") is not None and r["metrics"].get("dev_retention_ndcg@10") is not None
+    ]
     if not pts:
         return
     W, H, M = 1000, 680, 70
