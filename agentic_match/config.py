@@ -50,6 +50,7 @@ SECTIONS: tuple[str, ...] = (
     "clean",
     "pipeline",
     "feedback",
+    "index",
     "match",
     "audit",
     "finetune",
@@ -261,6 +262,17 @@ class ServerSettings(BaseModel):
         "one would take half or more of the compute from the model, and vLLM's own default above.",
     )
     gpu_memory_utilization: float = Field(0.85, gt=0, le=1, description="GPU only.")
+    tensor_parallel_size: int = Field(
+        1, ge=1, description="GPUs each layer is split across (vLLM --tensor-parallel-size); GPU only."
+    )
+    pipeline_parallel_size: int = Field(
+        1, ge=1, description="Pipeline stages the layers are split into (vLLM --pipeline-parallel-size); GPU only."
+    )
+    distributed_executor_backend: Literal["mp", "ray"] | None = Field(
+        None,
+        description="How vLLM runs its workers with more than one GPU: 'mp' (processes on this machine) or "
+        "'ray' (a Ray cluster, for pipeline stages on several machines). None: vLLM's own choice.",
+    )
     startup_timeout_s: float = Field(900.0, gt=0, description="How long to wait for health.")
     extra_args: list[str] = Field(default_factory=list, description="Extra vLLM flags.")
 

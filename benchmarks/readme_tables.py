@@ -31,6 +31,12 @@ TABLES = [
         None,
     ),
     (
+        "Vector stores, FAISS vs Milvus Lite (benchmarks/vector_stores.py)",
+        "vector_stores.json",
+        ["build_s", "qps", "recall@10", "rows", "reindex_tenth_s"],
+        None,
+    ),
+    (
         "Encoding speed, 5,000 resume texts (benchmarks/encode.py)",
         "encode.json",
         ["texts_per_s", "wall_s", "ratio_to_plain", "block_ratio_mean", "block_ratio_sd"],

@@ -1,7 +1,9 @@
 """``agentic-match index build|search`` and ``agentic-match eval``.
 
-* ``index build`` encodes a documents file and saves a FAISS index folder (with the encoder
-  spec, document kind and rendering settings recorded in its meta).
+* ``index build`` encodes a documents file and saves an index folder (with the encoder
+  spec, document kind and rendering settings recorded in its meta): a FAISS index, or, with
+  ``index.backend = "milvus"``, a pointer to the Milvus collection that holds the vectors
+  (upserted by id, so rebuilding never duplicates).
 * ``index search`` queries a saved index with free text or a documents file of the other
   kind, refusing an index built with another encoder or rendering.
 * ``eval`` scores a system (``bm25``, ``raw`` = the configured pretrained encoder, or a
@@ -26,7 +28,9 @@ if TYPE_CHECKING:
     from agentic_match.evaluation.ranker import Ranker
     from agentic_match.retrieval.encoder import BiEncoder
 
-index_app = typer.Typer(help="Build and query FAISS indexes of resumes or jobs.", no_args_is_help=True)
+index_app = typer.Typer(
+    help="Build and query vector indexes (FAISS or Milvus) of resumes or jobs.", no_args_is_help=True
+)
 
 _KINDS = ("resume", "job")
 _INDEX_TYPES = ("flat", "hnsw", "ivfpq")
@@ -60,24 +64,35 @@ def index_build(
     encoder: Annotated[
         str | None, typer.Option("--encoder", help="Encoder spec or folder (default: the 'encoder' setting).")
     ] = None,
-    index_type: Annotated[str, typer.Option("--type", help="flat (exact), hnsw or ivfpq.")] = "flat",
+    index_type: Annotated[str, typer.Option("--type", help="FAISS only: flat (exact), hnsw or ivfpq.")] = "flat",
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Milvus only: drop the collection first (e.g. to change the encoder)."),
+    ] = False,
 ) -> None:
-    """Encode a documents file and save a vector index of it."""
+    """Encode a documents file and save a vector index of it (FAISS, or Milvus by the index settings)."""
     from agentic_match.cli.context import settings
+    from agentic_match.config import section
     from agentic_match.data import load_documents
-    from agentic_match.retrieval.index import IndexConfig, build_document_index
+    from agentic_match.retrieval.index import IndexConfig
+    from agentic_match.retrieval.store import IndexStoreConfig, index_documents
 
     _choice(kind, _KINDS, "--kind")
     _choice(index_type, _INDEX_TYPES, "--type")
     writable_output(out, "--out", folder=True)
-    spec = encoder or settings().encoder
+    s = settings()
+    store = section(s, "index", IndexStoreConfig)
+    spec = encoder or s.encoder
     documents = load_documents(docs, kind)  # type: ignore[arg-type]
     enc = _load_encoder(spec)
-    index = build_document_index(
+    index = index_documents(
         documents,
         enc,
+        store,
+        collection=f"{kind}_{out.name}",
         render_config=enc.render_config,
-        config=IndexConfig(kind=index_type),  # type: ignore[arg-type]
+        faiss=IndexConfig(kind=index_type),  # type: ignore[arg-type]
+        replace=replace,
         info={
             "encoder": spec,
             "kind": kind,
@@ -87,7 +102,8 @@ def index_build(
         progress=True,
     )
     index.save(out)
-    _console().print(f"indexed {len(index):,} {kind}s ({index_type}, dim {index.dim}) -> {out}")
+    where = index_type if store.backend == "faiss" else f"milvus {index.meta()['collection']} at {store.uri}"
+    _console().print(f"indexed {len(index):,} {kind}s ({where}, dim {index.dim}) -> {out}")
 
 
 @index_app.command("search")
@@ -102,10 +118,17 @@ def index_search(
         str | None, typer.Option("--encoder", help="Encoder spec (default: the one the index was built with).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON instead of a table.")] = False,
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--filter",
+            help="Milvus only: a boolean expression over the documents' metadata, e.g. 'family == \"sales\"'.",
+        ),
+    ] = None,
 ) -> None:
     """Search a saved index with free text or a file of query documents."""
     from agentic_match.data import load_documents
-    from agentic_match.retrieval.index import VectorIndex
+    from agentic_match.retrieval.index import VectorIndex, open_index
 
     if (query_file is None) == (text is None):
         raise AgenticMatchError("give exactly one of --query-file or --text")
@@ -114,9 +137,9 @@ def index_search(
     if not spec:
         raise AgenticMatchError(f"{index_dir} does not record its encoder; pass --encoder")
     enc = _load_encoder(spec, info.get("render_config"))
-    index = VectorIndex.load(
-        index_dir, expect_fingerprint=enc.fingerprint(), expect_render=enc.render_config.fingerprint()
-    )
+    index = open_index(index_dir, expect_fingerprint=enc.fingerprint(), expect_render=enc.render_config.fingerprint())
+    if where is not None and isinstance(index, VectorIndex):
+        raise AgenticMatchError("--filter needs a Milvus index (index.backend = 'milvus'); FAISS has no metadata")
     if text is not None:
         qids, queries = ["text"], enc.encode([text])
     else:
@@ -124,7 +147,7 @@ def index_search(
         q_kind = "job" if indexed == "resume" else "resume"
         qdocs = load_documents(query_file, q_kind)  # type: ignore[arg-type]
         qids, queries = [d.id for d in qdocs], enc.encode(list(qdocs))
-    ids, scores = index.search(queries, k)
+    ids, scores = index.search(queries, k, filter=where) if where is not None else index.search(queries, k)
     run = {q: {d: float(s) for d, s in zip(row, srow)} for q, row, srow in zip(qids, ids, scores)}
     console = _console()
     if as_json:

@@ -57,8 +57,10 @@ def _matcher(
     config: Any = None,
 ):
     from agentic_match.cli.context import settings
+    from agentic_match.config import section
     from agentic_match.llm import open_llm
     from agentic_match.matching import build_matcher
+    from agentic_match.retrieval.store import IndexStoreConfig
 
     s = settings()
     if reranker == "llm" and not use_llm:
@@ -66,7 +68,13 @@ def _matcher(
     with contextlib.ExitStack() as stack:
         llm = stack.enter_context(open_llm(s)) if use_llm else None
         matcher = build_matcher(
-            data=data, encoder=encoder or s.encoder, reranker=reranker, llm=llm, config=config, prepare=prepare
+            data=data,
+            encoder=encoder or s.encoder,
+            reranker=reranker,
+            llm=llm,
+            config=config,
+            prepare=prepare,
+            store=section(s, "index", IndexStoreConfig),
         )
         yield matcher, s
 

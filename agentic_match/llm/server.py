@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from agentic_match.config import Settings, load_settings
+from agentic_match.config import ServerSettings, Settings, load_settings
 from agentic_match.errors import AdapterError, AgenticMatchError, LLMUnavailableError
 from agentic_match.files import PRIVATE_FILE_MODE, private_dir, write_json
 from agentic_match.models import adapter_base_problem, model_fingerprint, resolve_generator
@@ -128,6 +128,22 @@ def reserved_cpu_cores(setting: int | None, n_cpus: int) -> int | None:
     if setting is not None:
         return setting
     return 0 if n_cpus <= 4 else None
+
+
+def parallel_args(cfg: ServerSettings) -> list[str]:
+    """vLLM's tensor / pipeline parallel and executor flags for the ``server`` settings.
+
+    Only what differs from vLLM's defaults is passed, so a single-GPU server starts with the
+    same command line as before these settings existed.
+    """
+    args: list[str] = []
+    if cfg.tensor_parallel_size > 1:
+        args += ["--tensor-parallel-size", str(cfg.tensor_parallel_size)]
+    if cfg.pipeline_parallel_size > 1:
+        args += ["--pipeline-parallel-size", str(cfg.pipeline_parallel_size)]
+    if cfg.distributed_executor_backend is not None:
+        args += ["--distributed-executor-backend", cfg.distributed_executor_backend]
+    return args
 
 
 def served_dtype(setting: str, *, gpu: bool, native_bf16: bool) -> str | None:
@@ -241,6 +257,7 @@ class ManagedServer:
             cmd += ["--dtype", dtype]
         if gpu:
             cmd += ["--gpu-memory-utilization", str(cfg.gpu_memory_utilization)]
+            cmd += parallel_args(cfg)
         else:
             # On CPU vLLM sizes its KV cache from this variable; its default (a fraction of
             # the NUMA node's memory) fails on small machines.
@@ -421,6 +438,7 @@ __all__ = [
     "ManagedServer",
     "check_adapters",
     "lora_args",
+    "parallel_args",
     "ServerInfo",
     "free_port",
     "is_healthy",

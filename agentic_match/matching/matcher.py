@@ -58,8 +58,9 @@ from agentic_match.matching.explain import ExplainConfig, Explanation, explain_m
 
 if TYPE_CHECKING:
     from agentic_match.retrieval.encoder import BiEncoder
-    from agentic_match.retrieval.index import VectorIndex
+    from agentic_match.retrieval.index import SearchIndex
     from agentic_match.retrieval.rerank import Reranker
+    from agentic_match.retrieval.store import IndexStoreConfig
 
 AugmentMethod = Literal["hyre", "irc"]
 
@@ -201,6 +202,8 @@ class Matcher:
         reranker: Rescores the first stage's top ``rerank_depth`` (``rerank=True``).
         llm: The client for augmentation and explanations (``None``: both unavailable).
         config: Defaults and limits.
+        store: Where indexes built from the corpus live (the ``index`` section: FAISS in
+            process, or Milvus collections named by kind and encoder fingerprint).
     """
 
     def __init__(
@@ -208,12 +211,14 @@ class Matcher:
         encoder: BiEncoder,
         corpus: Corpus,
         *,
-        indexes: Mapping[DocKind, VectorIndex] | None = None,
+        indexes: Mapping[DocKind, SearchIndex] | None = None,
         reranker: Reranker | None = None,
         llm: Any = None,
         config: MatchConfig = MatchConfig(),
+        store: IndexStoreConfig | None = None,
     ) -> None:
         self.encoder = encoder
+        self.store = store
         self.corpus = corpus
         self.reranker = reranker
         self.llm = llm
@@ -221,7 +226,7 @@ class Matcher:
         # Explanations see documents rendered like the encoder sees them (same excluded fields).
         self._explain_config = dataclasses.replace(config.explain, render_config=encoder.render_config)
         self._evidence_config = dataclasses.replace(config.evidence, render_config=encoder.render_config)
-        self._indexes: dict[DocKind, VectorIndex] = {}
+        self._indexes: dict[DocKind, SearchIndex] = {}
         self._model_lock = threading.RLock()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         labels = corpus.label_splits.get("train") or corpus.labels
@@ -240,7 +245,7 @@ class Matcher:
             )
 
     # ------------------------------------------------------------------ indexes
-    def set_index(self, kind: DocKind, index: VectorIndex) -> None:
+    def set_index(self, kind: DocKind, index: SearchIndex) -> None:
         """Use ``index`` for ``kind`` candidates (refused when built with another encoder)."""
         from agentic_match.retrieval.index import IndexMismatchError
 
@@ -255,7 +260,7 @@ class Matcher:
             raise ConfigError(f"the {kind} index holds ids that are not in the corpus: {', '.join(unknown[:5])}")
         self._indexes[kind] = index
 
-    def index(self, kind: DocKind) -> VectorIndex:
+    def index(self, kind: DocKind) -> SearchIndex:
         """The index of ``kind`` documents (built from the corpus on first use)."""
         if kind not in self._indexes:
             with self._model_lock:
@@ -263,13 +268,21 @@ class Matcher:
                     self._indexes[kind] = self._build_index(kind, self.encoder)
         return self._indexes[kind]
 
-    def _build_index(self, kind: DocKind, encoder: BiEncoder) -> VectorIndex:
-        from agentic_match.retrieval.index import build_document_index
+    def _build_index(self, kind: DocKind, encoder: BiEncoder) -> SearchIndex:
+        from agentic_match.retrieval.store import index_documents
 
         docs = self.corpus.resumes if kind == "resume" else self.corpus.jobs
         if not docs:
             raise UnavailableError(f"the corpus holds no {kind}s to match against")
-        return build_document_index([docs[i] for i in sorted(docs)], encoder, render_config=encoder.render_config)
+        # One Milvus collection per kind and encoder: a model swap (use_encoder) fills a new
+        # one while the old still answers, and a restart with the same model upserts in place.
+        return index_documents(
+            [docs[i] for i in sorted(docs)],
+            encoder,
+            self.store,
+            collection=f"{kind}_{encoder.fingerprint()}",
+            render_config=encoder.render_config,
+        )
 
     def use_encoder(self, encoder: BiEncoder) -> None:
         """Switch to another encoder (a feedback update's model) without stopping queries.
@@ -643,6 +656,7 @@ def build_matcher(
     llm: Any = None,
     config: MatchConfig = MatchConfig(),
     prepare: bool = True,
+    store: IndexStoreConfig | None = None,
 ) -> Matcher:
     """A matcher over ``data`` (benchmark layout; ``None``: the demo corpus).
 
@@ -653,6 +667,7 @@ def build_matcher(
         llm: An LLM client (augmentation, explanations, the LLM reranker), or ``None``.
         config: Match settings.
         prepare: Build both indexes now.
+        store: Where the indexes live (the ``index`` section; ``None``: FAISS in process).
     """
     from agentic_match.retrieval.encoder import BiEncoder
 
@@ -662,6 +677,7 @@ def build_matcher(
         reranker=load_reranker(reranker, llm),
         llm=llm,
         config=config,
+        store=store,
     )
     return matcher.prepare() if prepare else matcher
 

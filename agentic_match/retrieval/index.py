@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -39,6 +39,7 @@ from agentic_match.errors import AgenticMatchError, ConfigError
 if TYPE_CHECKING:
     from agentic_match.data.render import RenderConfig
     from agentic_match.data.schema import Document
+    from agentic_match.retrieval.milvus_index import MilvusConfig
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +119,51 @@ class IndexConfig:
             raise ConfigError("refine only applies to kind='ivfpq'")
 
 
+class SearchIndex(Protocol):
+    """What every vector-index backend offers (FAISS :class:`VectorIndex`, Milvus ``MilvusIndex``)."""
+
+    dim: int
+    encoder_fingerprint: str | None
+    render_fingerprint: str | None
+    info: dict[str, Any]
+
+    def __len__(self) -> int: ...
+
+    def __contains__(self, doc_id: object) -> bool: ...
+
+    @property
+    def ids(self) -> list[str]: ...
+
+    def add(self, ids: Sequence[str], vectors: np.ndarray) -> None: ...
+
+    def search(self, vectors: np.ndarray, k: int = 10) -> tuple[list[list[str]], np.ndarray]: ...
+
+    def meta(self) -> dict[str, Any]: ...
+
+    def save(self, folder: str | Path) -> Path: ...
+
+
 class _Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def fingerprint(self) -> str: ...
+
+
+def check_vectors(vectors: np.ndarray, dim: int, what: str) -> np.ndarray:
+    """``vectors`` as a C-contiguous float32 ``(n, dim)`` array (one vector may be 1-d).
+
+    Raises:
+        VectorIndexError: another shape, or NaN / infinite values.
+    """
+    x = np.asarray(vectors)
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2 or x.shape[1] != dim:
+        raise VectorIndexError(f"{what} must have shape (n, {dim}), got {tuple(np.shape(vectors))}")
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if not np.isfinite(x).all():
+        raise VectorIndexError(f"{what} contain NaN or infinite values")
+    return x
 
 
 def _faiss() -> Any:
@@ -247,15 +289,7 @@ class VectorIndex:
             log.warning("FAISS GPU transfer failed (%s); searching on the CPU", e)
 
     def _check_vectors(self, vectors: np.ndarray, what: str) -> np.ndarray:
-        x = np.asarray(vectors)
-        if x.ndim == 1:
-            x = x[None, :]
-        if x.ndim != 2 or x.shape[1] != self.dim:
-            raise VectorIndexError(f"{what} must have shape (n, {self.dim}), got {tuple(np.shape(vectors))}")
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        if not np.isfinite(x).all():
-            raise VectorIndexError(f"{what} contain NaN or infinite values")
-        return x
+        return check_vectors(vectors, self.dim, what)
 
     def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Add vectors under string ids; may be called repeatedly.
@@ -370,6 +404,7 @@ class VectorIndex:
         """What ``meta.json`` holds."""
         return {
             "format_version": FORMAT_VERSION,
+            "backend": "faiss",
             "dim": self.dim,
             "count": len(self._ids),
             "config": dataclasses.asdict(self.config),
@@ -384,29 +419,15 @@ class VectorIndex:
 
         An existing index folder is replaced; any other existing, non-empty folder is refused.
         """
-        folder = Path(folder)
-        if folder.exists() and (not folder.is_dir() or (any(folder.iterdir()) and not (folder / _META_FILE).exists())):
-            raise VectorIndexError(f"refusing to overwrite {folder}: it exists and is not a saved index")
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
-        try:
+
+        def write(tmp: Path) -> None:
             if self._index is not None:
                 _faiss().write_index(self._cpu_index(), str(tmp / _INDEX_FILE))
             (tmp / _IDS_FILE).write_text(json.dumps(self._ids), encoding="utf-8")
             meta = self.meta() | {"saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             (tmp / _META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
-            if folder.exists():
-                # Two renames: readers may briefly see no folder, but never a half-written one.
-                old = folder.parent / f".{folder.name}.old-{uuid.uuid4().hex[:8]}"
-                folder.rename(old)
-                tmp.rename(folder)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                tmp.rename(folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return folder
+
+        return _write_atomically(folder, write)
 
     @staticmethod
     def read_meta(folder: str | Path) -> dict[str, Any]:
@@ -452,19 +473,21 @@ class VectorIndex:
         """
         folder = Path(folder)
         meta = cls.read_meta(folder)
+        if meta.get("backend", "faiss") != "faiss":
+            raise VectorIndexError(
+                f"{folder} points to a {meta.get('backend')} index, not a FAISS one; open it with open_index()"
+            )
         try:
             ids = json.loads((folder / _IDS_FILE).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:
             raise VectorIndexError(f"unreadable index at {folder}: {e}") from e
-        for what, stored, expected in (
-            ("encoder", meta.get("encoder_fingerprint"), expect_fingerprint),
-            ("rendering settings", meta.get("render_fingerprint"), expect_render),
-        ):
-            if expected is not None and stored != expected:
-                raise IndexMismatchError(
-                    f"index at {folder} was built with {what} fingerprint {stored!r}, but the current "
-                    f"{what} fingerprint is {expected!r}; rebuild the index with the current {what}"
-                )
+        check_fingerprints(
+            f"index at {folder}",
+            meta.get("encoder_fingerprint"),
+            meta.get("render_fingerprint"),
+            expect_fingerprint,
+            expect_render,
+        )
         config, dim = _config_of(folder, meta)
         if use_gpu is not None:
             config = dataclasses.replace(config, use_gpu=use_gpu)
@@ -509,6 +532,84 @@ def _config_of(folder: Path, meta: dict[str, Any]) -> tuple[IndexConfig, int]:
     raise VectorIndexError(f"index at {folder} was saved by another version: {problem}; rebuild it (index build)")
 
 
+def _write_atomically(folder: str | Path, write: Callable[[Path], None]) -> Path:
+    """Fill a temp folder with ``write`` and rename it into place as ``folder``.
+
+    An existing index folder (one with a ``meta.json``) is replaced; any other existing,
+    non-empty folder is refused.
+    """
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or (any(folder.iterdir()) and not (folder / _META_FILE).exists())):
+        raise VectorIndexError(f"refusing to overwrite {folder}: it exists and is not a saved index")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        write(tmp)
+        if folder.exists():
+            # Two renames: readers may briefly see no folder, but never a half-written one.
+            old = folder.parent / f".{folder.name}.old-{uuid.uuid4().hex[:8]}"
+            folder.rename(old)
+            tmp.rename(folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def write_pointer(folder: str | Path, meta: dict[str, Any]) -> Path:
+    """Save an index that lives elsewhere (a Milvus collection) as a folder holding its ``meta.json``."""
+    return _write_atomically(
+        folder, lambda tmp: (tmp / _META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    )
+
+
+def check_fingerprints(
+    where: str,
+    stored_encoder: str | None,
+    stored_render: str | None,
+    expect_encoder: str | None,
+    expect_render: str | None,
+) -> None:
+    """Refuse an index built with another encoder or rendering (``None`` expected: not checked).
+
+    Raises:
+        IndexMismatchError: naming what differs and how to fix it.
+    """
+    for what, stored, expected in (
+        ("encoder", stored_encoder, expect_encoder),
+        ("rendering settings", stored_render, expect_render),
+    ):
+        if expected is not None and stored != expected:
+            raise IndexMismatchError(
+                f"{where} was built with {what} fingerprint {stored!r}, but the current "
+                f"{what} fingerprint is {expected!r}; rebuild the index with the current {what}"
+            )
+
+
+def open_index(
+    folder: str | Path,
+    *,
+    expect_fingerprint: str | None = None,
+    expect_render: str | None = None,
+    use_gpu: bool | None = None,
+) -> SearchIndex:
+    """Open a saved index folder of either backend: a FAISS index or a Milvus pointer.
+
+    Raises:
+        VectorIndexError: no saved index there, or an unreadable one.
+        IndexMismatchError: built with another encoder or rendering than expected.
+    """
+    meta = VectorIndex.read_meta(folder)
+    if meta.get("backend", "faiss") == "milvus":
+        from agentic_match.retrieval.milvus_index import MilvusIndex
+
+        return MilvusIndex.load(folder, meta=meta, expect_fingerprint=expect_fingerprint, expect_render=expect_render)
+    return VectorIndex.load(folder, expect_fingerprint=expect_fingerprint, expect_render=expect_render, use_gpu=use_gpu)
+
+
 def build_document_index(
     docs: Sequence[Document],
     encoder: _Encoder,
@@ -518,7 +619,10 @@ def build_document_index(
     chunk_size: int = 8192,
     info: dict[str, Any] | None = None,
     progress: bool | None = None,
-) -> VectorIndex:
+    milvus: MilvusConfig | None = None,
+    collection: str | None = None,
+    replace: bool = False,
+) -> SearchIndex:
     """Render, encode and index documents (the one way to index documents).
 
     Args:
@@ -531,6 +635,11 @@ def build_document_index(
         info: Extra facts to save with the index (see :class:`VectorIndex`).
         progress: Show a progress bar (documents encoded, time left) on stderr; defaults to
             the command's progress switch (:mod:`agentic_match.progress`).
+        milvus: Index into a Milvus collection instead of FAISS (``config`` is then unused);
+            documents are upserted by id with their metadata, so a rerun never duplicates.
+        collection: The Milvus collection (required with ``milvus``).
+        replace: With ``milvus``, drop an existing collection first; without it, an existing
+            collection built with the same encoder and rendering is updated in place.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -542,7 +651,10 @@ def build_document_index(
     rc = render_config or RenderConfig()
     if not docs:
         raise VectorIndexError("no documents to index")
-    index: VectorIndex | None = None
+    if milvus is not None and not collection:
+        raise VectorIndexError("a Milvus index needs a collection name")
+    target = _Target(config, rc, info, milvus, collection, replace)
+    index: SearchIndex | None = None
     # IVF-PQ trains on its first chunk (keep it large); other chunks are small when a bar
     # is shown, so that it moves from the start.
     step = chunk_size if not progress else min(chunk_size, 1024)
@@ -561,35 +673,65 @@ def build_document_index(
     with bar, progress_switch.shown(False):
         task = bar.add_task("index", total=len(docs))
         for a, b in bounds:
-            index = _add_chunk(index, docs[a:b], encoder, rc, config, info, render)
+            index = _add_chunk(index, docs[a:b], encoder, target, render)
             bar.advance(task, b - a)
     assert index is not None
     return index
 
 
+@dataclass(frozen=True)
+class _Target:
+    """Where :func:`build_document_index` puts the vectors."""
+
+    config: IndexConfig
+    render_config: RenderConfig
+    info: dict[str, Any] | None
+    milvus: MilvusConfig | None
+    collection: str | None
+    replace: bool
+
+    def create(self, dim: int, encoder_fingerprint: str) -> SearchIndex:
+        if self.milvus is None:
+            return VectorIndex(
+                dim,
+                self.config,
+                encoder_fingerprint=encoder_fingerprint,
+                render_fingerprint=self.render_config.fingerprint(),
+                info=self.info,
+            )
+        from agentic_match.retrieval.milvus_index import MilvusIndex
+
+        assert self.collection is not None
+        return MilvusIndex.create(
+            self.milvus,
+            self.collection,
+            dim,
+            encoder_fingerprint=encoder_fingerprint,
+            render_fingerprint=self.render_config.fingerprint(),
+            info=self.info,
+            replace=self.replace,
+        )
+
+
 def _add_chunk(
-    index: VectorIndex | None,
+    index: SearchIndex | None,
     chunk: Sequence[Document],
     encoder: _Encoder,
-    rc: RenderConfig,
-    config: IndexConfig,
-    info: dict[str, Any] | None,
+    target: _Target,
     render: Any,
-) -> VectorIndex:
+) -> SearchIndex:
     """Encode one chunk and add it (the first chunk creates, and for IVF-PQ trains, the index)."""
+    rc = target.render_config
     if hasattr(encoder, "views"):  # a BiEncoder reads documents itself (HyRe views included)
         vectors = np.asarray(encoder.encode(list(chunk), render_config=rc), dtype=np.float32)
     else:
         vectors = np.asarray(encoder.encode([render(d, rc) for d in chunk]), dtype=np.float32)
     if index is None:
-        index = VectorIndex(
-            vectors.shape[1],
-            config,
-            encoder_fingerprint=encoder.fingerprint(),
-            render_fingerprint=rc.fingerprint(),
-            info=info,
-        )
-    index.add([d.id for d in chunk], vectors)
+        index = target.create(vectors.shape[1], encoder.fingerprint())
+    if target.milvus is not None:
+        index.add([d.id for d in chunk], vectors, metadata=[d.metadata for d in chunk])  # type: ignore[call-arg]
+    else:
+        index.add([d.id for d in chunk], vectors)
     return index
 
 
@@ -597,7 +739,12 @@ __all__ = [
     "IndexConfig",
     "IndexKind",
     "IndexMismatchError",
+    "SearchIndex",
     "VectorIndex",
     "VectorIndexError",
     "build_document_index",
+    "check_fingerprints",
+    "check_vectors",
+    "open_index",
+    "write_pointer",
 ]
