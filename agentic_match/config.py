@@ -298,6 +298,11 @@ class Settings(BaseSettings):
     )
     run_dir: Path = Field(Path("runs"), description="Where long jobs write checkpoints and outputs.")
     encoder: str = Field("all-minilm-l6-v2", description="Encoder spec: packaged name or local folder.")
+    checkpoint_url: str | None = Field(
+        None,
+        description="Where graph checkpoints live: None for SQLite files under run_dir, or a postgresql:// URL "
+        "(shared by several workers; the password from PGPASSWORD or ~/.pgpass, never in the URL).",
+    )
     llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
@@ -324,6 +329,10 @@ class Settings(BaseSettings):
     def generation_cache_path(self) -> Path:
         """SQLite file of the persistent generation cache."""
         return self.cache_dir / "generations.sqlite"
+
+    def checkpoints(self, sqlite_file: str | Path) -> str | Path:
+        """The checkpoint target of a graph: the Postgres URL when set, else ``sqlite_file``."""
+        return self.checkpoint_url or sqlite_file
 
     @property
     def models_dir(self) -> Path:

@@ -144,19 +144,55 @@ def output_path_for(input_path: str | Path, tag: str) -> Path:
 # --------------------------------------------------------------------------- checkpoints
 
 
-def open_checkpointer(path: str | Path) -> SqliteSaver:
-    """A SQLite checkpointer in ``path`` (created with its folder); one file holds many runs."""
-    p = Path(path)
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    """Whether a checkpoint target names a Postgres database rather than a SQLite file."""
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+def open_checkpointer(target: str | Path) -> Any:
+    """A checkpointer: a SQLite file (created with its folder) or a Postgres database URL.
+
+    One file or database holds many runs (keyed by ``thread_id``). With a
+    ``postgresql://`` URL several workers and the service share runs, and an interrupted
+    feedback session survives a worker restart. Keep the password out of the URL (argv and
+    config files are readable): libpq reads ``PGPASSWORD`` or ``~/.pgpass``.
+    """
+    if is_postgres_url(target):
+        return _postgres_saver(str(target))
+    p = Path(target)
     private_dir(p.parent)  # checkpoints hold the documents of a run: owner only
     conn = sqlite3.connect(str(p), check_same_thread=False, timeout=60)
     os.chmod(p, PRIVATE_FILE_MODE)
     return SqliteSaver(conn)
 
 
+def _postgres_saver(url: str) -> Any:
+    try:
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg import Connection, OperationalError
+        from psycopg.rows import dict_row
+    except ImportError as e:
+        raise AgenticMatchError(
+            "Postgres checkpoints need pip install 'agentic-match[postgres]' (langgraph-checkpoint-postgres, psycopg)"
+        ) from e
+    try:
+        # The saver's own settings (autocommit, dict rows, no server-side prepares), as
+        # PostgresSaver.from_conn_string makes them; a plain connection outlives a with-block.
+        conn = Connection.connect(url, autocommit=True, prepare_threshold=0, row_factory=dict_row)
+    except OperationalError as e:
+        raise AgenticMatchError(f"cannot connect to the checkpoint database: {str(e).strip()}") from e
+    saver = PostgresSaver(conn)
+    saver.setup()  # creates or migrates the checkpoint tables; idempotent
+    return saver
+
+
 @contextmanager
-def checkpointer_at(path: str | Path) -> Iterator[SqliteSaver]:
+def checkpointer_at(target: str | Path) -> Iterator[Any]:
     """:func:`open_checkpointer` as a context manager that closes its connection."""
-    saver = open_checkpointer(path)
+    saver = open_checkpointer(target)
     try:
         yield saver
     finally:

@@ -63,3 +63,35 @@ def store(tmp_path, matcher):
     from agentic_match.feedback.store import FeedbackStore
 
     return FeedbackStore(tmp_path / "feedback.sqlite", corpus=matcher.corpus)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The URL of a real Postgres server (see tests/_postgres.py); skips when none can run."""
+    pytest.importorskip("psycopg", reason="Postgres tests need pip install 'agentic-match[postgres]'")
+    pytest.importorskip("langgraph.checkpoint.postgres", reason="langgraph-checkpoint-postgres is not installed")
+    from tests._postgres import PostgresUnavailable, postgres_server
+
+    try:
+        cm = postgres_server()
+        url = cm.__enter__()
+    except PostgresUnavailable as e:
+        pytest.skip(str(e))
+    yield url
+    cm.__exit__(None, None, None)
+
+
+@pytest.fixture
+def postgres_db(postgres_server):
+    """A fresh, empty database on the test server (one per test)."""
+    from tests._postgres import fresh_database
+
+    return fresh_database(postgres_server)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def checkpoint_target(request, tmp_path):
+    """Where a graph test keeps its checkpoints: a SQLite file, then a Postgres database."""
+    if request.param == "sqlite":
+        return tmp_path / "ck.sqlite"
+    return request.getfixturevalue("postgres_db")

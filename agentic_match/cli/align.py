@@ -53,7 +53,7 @@ def judge(
     console.print(f"{len(pairs)} pairs from the top-{k} of {len({p.query_id for p in pairs})} {split} jobs")
     s = settings()
     cfg = config.judge
-    with open_llm(s) as llm, checkpointer_at(Path(s.run_dir) / "graphs.sqlite") as saver:
+    with open_llm(s) as llm, checkpointer_at(s.checkpoints(Path(s.run_dir) / "graphs.sqlite")) as saver:
         final = run_graph(
             build_graph(llm, cfg, checkpointer=saver),
             inputs_for(pairs, output_path=str(out), batch_size=batch_size),

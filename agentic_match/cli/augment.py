@@ -55,7 +55,8 @@ def _run(graph_builder, inputs: dict, run_id: str, console: Console, verbose: bo
     name, adapters = parse_adapter(adapter, external_server=bool(s.llm.base_url))
     if name:
         console.print(f"generating with adapter {name}")
-    with open_llm(s, adapters=adapters or None) as llm, checkpointer_at(Path(s.run_dir) / "graphs.sqlite") as saver:
+    checkpoints = s.checkpoints(Path(s.run_dir) / "graphs.sqlite")
+    with open_llm(s, adapters=adapters or None) as llm, checkpointer_at(checkpoints) as saver:
         graph = graph_builder(llm, saver, name)
         final = run_graph(
             graph, inputs, run_id, on_event=batch_progress(console, verbose), max_concurrency=s.llm.max_concurrency

@@ -67,7 +67,7 @@ def _session(folder: Path, deps: Any):
     from graphs.feedback import build_graph
 
     stack = ExitStack()
-    saver = stack.enter_context(checkpointer_at(deps.checkpoint_path))
+    saver = stack.enter_context(checkpointer_at(settings().checkpoints(deps.checkpoint_path)))
     return stack, build_graph(deps.store, deps.corpus, deps.registry, deps.config, checkpointer=saver)
 
 

@@ -241,7 +241,7 @@ def run(
     s = settings()
     cfg = config
     enc = encoder or s.encoder
-    with checkpointer_at(Path(s.run_dir) / "graphs.sqlite") as saver:
+    with checkpointer_at(s.checkpoints(Path(s.run_dir) / "graphs.sqlite")) as saver:
         final = run_graph(
             build_graph(config=cfg, checkpointer=saver),
             inputs_for(

@@ -60,9 +60,9 @@ def _graph(tmp_path, corpus, saver, *, threshold=100, update=None, ranker=None):
     return g, store, registry
 
 
-def test_the_pause_survives_into_another_graph_instance(tmp_path, corpus):
+def test_the_pause_survives_into_another_graph_instance(tmp_path, corpus, checkpoint_target):
     cfg = {"configurable": {"thread_id": "s1"}}
-    with checkpointer_at(tmp_path / "cp.sqlite") as saver:
+    with checkpointer_at(checkpoint_target) as saver:
         g1, store, _ = _graph(tmp_path, corpus, saver)
         paused = g1.invoke(inputs_for("j-nurse", recruiter="ana"), cfg)
     payload = paused["__interrupt__"][0].value
@@ -70,8 +70,8 @@ def test_the_pause_survives_into_another_graph_instance(tmp_path, corpus):
     assert payload["job_id"] == "j-nurse" and len(shown) == 4 and payload["problem"] is None
     assert len(store) == 0  # nothing stored before the recruiter answers
 
-    # "Another process": a new connection, a new graph, the same checkpoint file.
-    with checkpointer_at(tmp_path / "cp.sqlite") as saver:
+    # "Another process": a new connection, a new graph, the same checkpoint file or database.
+    with checkpointer_at(checkpoint_target) as saver:
         g2, store, _ = _graph(tmp_path, corpus, saver)
         assert g2.get_state(cfg).next == ("ask",)
         final = g2.invoke(Command(resume=[shown[1]]), cfg)
@@ -191,9 +191,10 @@ def test_a_real_rankpo_update_from_recruiter_picks(tmp_path, corpus):
     assert store.count_new("rankpo") == 0 and final["pending"] == 0
 
 
-def test_cli_show_then_pick_in_separate_invocations(tmp_path, capsys, monkeypatch):
-
+def test_cli_show_then_pick_in_separate_invocations(tmp_path, capsys, monkeypatch, checkpoint_target):
     monkeypatch.setenv("AGENTIC_MATCH_RUN_DIR", str(tmp_path))  # default folder and store go there
+    if isinstance(checkpoint_target, str):  # the Postgres run: checkpoints chosen by the setting
+        monkeypatch.setenv("AGENTIC_MATCH_CHECKPOINT_URL", checkpoint_target)
 
     def cli(argv):
         return run_cli(argv, capsys)
@@ -213,5 +214,9 @@ def test_cli_show_then_pick_in_separate_invocations(tmp_path, capsys, monkeypatc
     assert code == 0 and "2 stored, 2 new (update at 1000" in text
     # The pairs are in the store the HTTP API uses by default.
     assert len(FeedbackStore(tmp_path / "feedback.sqlite")) == 2
+    from graphs.feedback import CHECKPOINT_FILE
+
+    # The session's checkpoints went where the setting said: no SQLite file beside Postgres.
+    assert (tmp_path / "feedback" / CHECKPOINT_FILE).exists() == (not isinstance(checkpoint_target, str))
     code, text = cli(["feedback", "show", "--data", str(tmp_path), "--job", "demo-j-01"])
     assert code == 2 and "learns from demo" in text

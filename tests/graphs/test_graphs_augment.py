@@ -116,13 +116,13 @@ def test_garbage_generation_is_retried_then_reported_never_replacing(tmp_path, c
     assert _rows(failures_path(out)) == [{"id": jobs[1].id, "problem": final["failures"][jobs[1].id]}]
 
 
-def test_interrupted_run_resumes_with_each_job_done_once(tmp_path, corpus, examples):
+def test_interrupted_run_resumes_with_each_job_done_once(tmp_path, corpus, examples, checkpoint_target):
     jobs = list(corpus.jobs.values())[:8]
     out = tmp_path / "jobs.hyre.jsonl"
     inputs = augment_jobs.inputs_for(jobs, examples, output_path=str(out), batch_size=2)
     memo: dict = {}
     dying = FakeChat(fail_after=3, memo=memo)
-    with checkpointer_at(tmp_path / "ck.sqlite") as saver:
+    with checkpointer_at(checkpoint_target) as saver:
         with pytest.raises(LLMUnavailableError):
             run_graph(augment_jobs.build_graph(dying, retry=FAST_RETRY, checkpointer=saver), inputs, "run-x")
         assert not out.exists()
@@ -130,7 +130,7 @@ def test_interrupted_run_resumes_with_each_job_done_once(tmp_path, corpus, examp
         with pytest.raises(AgenticMatchError, match="stopped part-way with other input"):
             run_graph(augment_jobs.build_graph(FakeChat(), checkpointer=saver), other, "run-x")
     healthy = FakeChat(memo=memo)
-    with checkpointer_at(tmp_path / "ck.sqlite") as saver:  # a new process: new connection, new client
+    with checkpointer_at(checkpoint_target) as saver:  # a new process: new connection, new client
         final = run_graph(augment_jobs.build_graph(healthy, retry=FAST_RETRY, checkpointer=saver), inputs, "run-x")
     total = dying.calls + healthy.calls
     assert len(final["results"]) == 8 and len(total) == 8
