@@ -15,6 +15,9 @@ Three kinds, chosen with :class:`IndexConfig`:
 A saved index is a folder holding ``index.faiss``, ``ids.json`` and ``meta.json``; the meta
 records the encoder fingerprint and the rendering-settings fingerprint so that an index is
 never queried with vectors from a different encoder or text rendering.
+
+The second backend, a Milvus collection with the same interface (:class:`SearchIndex`), lives
+in :mod:`agentic_match.retrieval.milvus_index`; :func:`open_index` opens a saved folder of either.
 """
 
 from __future__ import annotations
