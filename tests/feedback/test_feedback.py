@@ -220,3 +220,33 @@ def test_cli_show_then_pick_in_separate_invocations(tmp_path, capsys, monkeypatc
     assert (tmp_path / "feedback" / CHECKPOINT_FILE).exists() == (not isinstance(checkpoint_target, str))
     code, text = cli(["feedback", "show", "--data", str(tmp_path), "--job", "demo-j-01"])
     assert code == 2 and "learns from demo" in text
+
+
+@pytest.mark.e2e
+def test_a_session_paused_by_one_process_is_answered_by_another_on_postgres(tmp_path, postgres_db):
+    """Two OS processes, one Postgres database: the second worker resumes the first one's pause."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, AGENTIC_MATCH_RUN_DIR=str(tmp_path), AGENTIC_MATCH_CHECKPOINT_URL=postgres_db)
+
+    def cli(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", "from agentic_match.cli import main; main()", *argv],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    shown_run = cli("feedback", "show", "--demo", "--job", "demo-j-01", "-k", "3", "--session", "pg-1")
+    assert shown_run.returncode == 0 and "waiting for picks" in shown_run.stdout, shown_run.stderr
+    shown = [w for w in shown_run.stdout.split() if w.startswith("demo-r-")]
+    picked = cli("feedback", "pick", "--session", "pg-1", shown[0])
+    assert picked.returncode == 0 and "2 new preference pair(s)" in " ".join(picked.stdout.split()), picked.stderr
+    again = cli("feedback", "pick", "--session", "pg-1", shown[0])
+    assert again.returncode == 2 and "not waiting for picks" in " ".join((again.stdout + again.stderr).split())
+    from graphs.feedback import CHECKPOINT_FILE
+
+    assert not (tmp_path / "feedback" / CHECKPOINT_FILE).exists()  # the pause lived in Postgres only
