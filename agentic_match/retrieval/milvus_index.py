@@ -187,7 +187,7 @@ class MilvusIndex:
 
     Example::
 
-        index = MilvusIndex.create(MilvusConfig(uri="/tmp/idx.db"), "resumes", dim=384)
+        index = MilvusIndex.create(MilvusConfig(uri="runs/vectors.db"), "resumes", dim=384)
         index.add(["r1", "r2"], vectors, metadata=[{"family": "software"}, {"family": "sales"}])
         ids, scores = index.search(query_vectors, k=10, filter='family == "software"')
     """
